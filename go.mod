@@ -1,0 +1,3 @@
+module github.com/mqttx/mqttx
+
+go 1.26
