@@ -1,0 +1,248 @@
+package packet
+
+import (
+	"github.com/mqttx/mqttx/mqtt"
+)
+
+// Connect is the CONNECT packet, the first packet a client sends.
+type Connect struct {
+	// Version is the protocol level; it also decides the protocol name
+	// ("MQIsdp" for 3.1, "MQTT" otherwise).
+	Version    mqtt.Version
+	CleanStart bool // Clean Session in 3.x, Clean Start in 5.0
+	KeepAlive  uint16
+	Properties Properties // MQTT 5 only
+	ClientID   string
+	Will       *Will // nil when the Will Flag is 0
+
+	UsernameFlag bool // set by decoding; on encode a non-empty Username sets it too
+	Username     string
+	PasswordFlag bool // set by decoding; on encode a non-empty Password sets it too
+	Password     []byte
+}
+
+// Will is the will message of a CONNECT.
+type Will struct {
+	QoS        mqtt.QoS
+	Retain     bool
+	Properties Properties // MQTT 5 only
+	Topic      string
+	Payload    []byte
+}
+
+func (*Connect) Type() Type      { return TypeConnect }
+func (*Connect) flags() byte     { return 0 }
+func (c *Connect) hasUser() bool { return c.UsernameFlag || c.Username != "" }
+func (c *Connect) hasPass() bool { return c.PasswordFlag || len(c.Password) > 0 }
+
+// Append validates c and appends its wire form. The v argument is ignored:
+// a CONNECT is always encoded for c.Version.
+func (c *Connect) Append(b []byte, _ mqtt.Version) ([]byte, error) {
+	return appendPacket(c, b, c.Version)
+}
+
+// Len is the encoded size of c (for c.Version).
+func (c *Connect) Len(_ mqtt.Version) int { return packetLen(c, c.Version) }
+
+func (c *Connect) bodyLen(_ mqtt.Version) int {
+	v := c.Version
+	n := 2 + len(v.ProtocolName()) + 1 + 1 + 2 + 2 + len(c.ClientID)
+	if v == mqtt.V5 {
+		n += propsLen(&c.Properties)
+	}
+	if w := c.Will; w != nil {
+		if v == mqtt.V5 {
+			n += propsLen(&w.Properties)
+		}
+		n += 2 + len(w.Topic) + 2 + len(w.Payload)
+	}
+	if c.hasUser() {
+		n += 2 + len(c.Username)
+	}
+	if c.hasPass() {
+		n += 2 + len(c.Password)
+	}
+	return n
+}
+
+func (c *Connect) connectFlags() byte {
+	f := boolBit(c.CleanStart, 0x02) | boolBit(c.hasUser(), 0x80) | boolBit(c.hasPass(), 0x40)
+	if w := c.Will; w != nil {
+		f |= 0x04 | byte(w.QoS&3)<<3 | boolBit(w.Retain, 0x20)
+	}
+	return f
+}
+
+func (c *Connect) appendBody(b []byte, _ mqtt.Version) []byte {
+	v := c.Version
+	b = AppendString(b, v.ProtocolName())
+	b = append(b, byte(v), c.connectFlags())
+	b = AppendUint16(b, c.KeepAlive)
+	if v == mqtt.V5 {
+		b = c.Properties.appendTo(b)
+	}
+	b = AppendString(b, c.ClientID)
+	if w := c.Will; w != nil {
+		if v == mqtt.V5 {
+			b = w.Properties.appendTo(b)
+		}
+		b = AppendString(b, w.Topic)
+		b = AppendBinary(b, w.Payload)
+	}
+	if c.hasUser() {
+		b = AppendString(b, c.Username)
+	}
+	if c.hasPass() {
+		b = AppendBinary(b, c.Password)
+	}
+	return b
+}
+
+func (c *Connect) validate(_ mqtt.Version) error {
+	v := c.Version
+	if !v.Valid() {
+		return &mqtt.Error{Code: mqtt.UnsupportedProtocolVersion, Rule: rule(v, "MQTT-3.1.2-2", "MQTT-3.1.2-2"), Reason: "protocol level " + v.String()}
+	}
+	if err := checkString(v, "Client Identifier", c.ClientID); err != nil {
+		return ruled(err, v, "MQTT-3.1.3-4", "MQTT-3.1.3-4")
+	}
+	if w := c.Will; w != nil {
+		if !w.QoS.Valid() {
+			return mqtt.Malformed(rule(v, "MQTT-3.1.2-12", "MQTT-3.1.2-14"), "Will QoS of 3")
+		}
+		if err := checkString(v, "Will Topic", w.Topic); err != nil {
+			return ruled(err, v, "MQTT-3.1.3-11", "MQTT-3.1.3-10")
+		}
+		if w.Topic == "" || hasWildcard(w.Topic) {
+			return &mqtt.Error{Code: mqtt.TopicNameInvalid, Rule: rule(v, "MQTT-4.7.0-1", "MQTT-4.7.1-1"), Reason: "Will Topic is empty or holds a wildcard"}
+		}
+		if len(w.Payload) > 0xffff {
+			return mqtt.Malformed("", "Will Payload longer than 65535 bytes")
+		}
+		if v == mqtt.V5 {
+			if err := w.Properties.validate(0); err != nil {
+				return err
+			}
+		}
+	}
+	if c.hasUser() {
+		if err := checkString(v, "User Name", c.Username); err != nil {
+			return ruled(err, v, "MQTT-3.1.3-12", "MQTT-3.1.3-11")
+		}
+	}
+	if c.hasPass() {
+		if len(c.Password) > 0xffff {
+			return mqtt.Malformed("", "Password longer than 65535 bytes")
+		}
+		if v != mqtt.V5 && !c.hasUser() {
+			return mqtt.Protocol("MQTT-3.1.2-22", "Password Flag set without User Name Flag")
+		}
+	}
+	if v == mqtt.V5 {
+		return c.Properties.validate(TypeConnect)
+	}
+	return nil
+}
+
+func (c *Connect) decode(d *Decoder, _ byte, body []byte, _ mqtt.Version) error {
+	cur := cursor{b: body}
+	name := cur.binary()
+	level := mqtt.Version(cur.u8())
+	if cur.err != nil {
+		return cur.err
+	}
+	switch {
+	case string(name) == "MQTT" && (level == mqtt.V311 || level == mqtt.V5):
+	case string(name) == "MQIsdp" && level == mqtt.V31:
+	case string(name) != "MQTT" && string(name) != "MQIsdp":
+		return &mqtt.Error{Code: mqtt.UnsupportedProtocolVersion, Rule: "MQTT-3.1.2-1", Reason: "protocol name " + quote(name)}
+	default:
+		return &mqtt.Error{Code: mqtt.UnsupportedProtocolVersion, Rule: "MQTT-3.1.2-2", Reason: "protocol level " + level.String() + " with name " + quote(name)}
+	}
+	v := level
+	flags := cur.u8()
+	*c = Connect{Version: v, Properties: c.Properties, Password: nil}
+	c.Properties.reset()
+	c.KeepAlive = cur.u16()
+	if cur.err != nil {
+		return cur.err
+	}
+	if flags&0x01 != 0 {
+		return mqtt.Malformed(rule(v, "MQTT-3.1.2-3", "MQTT-3.1.2-3"), "reserved CONNECT flag is set")
+	}
+	c.CleanStart = flags&0x02 != 0
+	willFlag := flags&0x04 != 0
+	willQoS := mqtt.QoS(flags >> 3 & 3)
+	willRetain := flags&0x20 != 0
+	if !willFlag {
+		if willQoS != 0 {
+			return mqtt.Malformed(rule(v, "MQTT-3.1.2-11", "MQTT-3.1.2-13"), "Will QoS set without Will Flag")
+		}
+		if willRetain {
+			return mqtt.Malformed(rule(v, "MQTT-3.1.2-13", "MQTT-3.1.2-15"), "Will Retain set without Will Flag")
+		}
+	}
+	c.UsernameFlag = flags&0x80 != 0
+	c.PasswordFlag = flags&0x40 != 0
+	if v == mqtt.V5 {
+		c.Properties.decode(d, &cur, TypeConnect)
+	}
+	// The payload fields come in this order [MQTT-3.1.3-1]; the client
+	// identifier is always first [MQTT-3.1.3-3].
+	c.ClientID = d.str(cur.binary())
+	if willFlag {
+		w := d.newWill()
+		w.QoS, w.Retain = willQoS, willRetain
+		if v == mqtt.V5 {
+			w.Properties.decode(d, &cur, 0)
+		}
+		w.Topic = d.str(cur.binary())
+		w.Payload = cur.binary()
+		c.Will = w
+	}
+	if c.UsernameFlag {
+		c.Username = d.str(cur.binary())
+	}
+	if c.PasswordFlag {
+		c.Password = cur.binary()
+	}
+	if cur.err != nil {
+		return cur.err
+	}
+	if len(cur.b) != 0 {
+		return mqtt.Malformed(rule(v, "MQTT-3.1.3-1", "MQTT-3.1.3-1"), "bytes after the last CONNECT payload field")
+	}
+	return nil
+}
+
+// rule picks the statement id for MQTT 5 or for MQTT 3.x.
+func rule(v mqtt.Version, v5, v3 string) string {
+	if v == mqtt.V5 {
+		return v5
+	}
+	return v3
+}
+
+// ruled sets the statement id of a string error to the field's own rule.
+func ruled(err error, v mqtt.Version, v5, v3 string) error {
+	if e, ok := err.(*mqtt.Error); ok {
+		e.Rule = rule(v, v5, v3)
+	}
+	return err
+}
+
+func quote(b []byte) string {
+	const max = 32
+	if len(b) > max {
+		b = b[:max]
+	}
+	s := []byte{'"'}
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f || c == '"' {
+			s = append(s, '\\', 'x', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+		} else {
+			s = append(s, c)
+		}
+	}
+	return string(append(s, '"'))
+}

@@ -1,0 +1,180 @@
+package packet
+
+import (
+	"hash/maphash"
+	"io"
+	"strconv"
+
+	"github.com/mqttx/mqttx/mqtt"
+)
+
+// DefaultMaxPacketSize is the packet size limit of a Decoder or Reader
+// whose MaxPacketSize is zero: 1 MiB, counted over the whole packet as MQTT
+// 5's Maximum Packet Size is. The protocol allows 256 MiB; a peer gets that
+// only when the application raises the limit on purpose.
+const DefaultMaxPacketSize = 1 << 20
+
+// Decoder parses packets from byte slices. Its zero value is ready to use:
+// with Version zero it accepts only a CONNECT and then takes that packet's
+// protocol version as its own.
+//
+// The packet a Decode returns is owned by the Decoder and reused by its
+// next Decode of the same type; its []byte fields alias the input slice.
+// A Decoder is not safe for concurrent use.
+type Decoder struct {
+	// Version is the protocol version of the connection. Zero means not
+	// yet known: only CONNECT is accepted, and decoding one sets it.
+	Version mqtt.Version
+	// MaxPacketSize limits the size of a whole packet; zero means
+	// DefaultMaxPacketSize. A larger packet fails with PacketTooLarge
+	// before its body is looked at.
+	MaxPacketSize int
+
+	packets [16]Packet
+	willVal *Will
+	seed    maphash.Seed
+	seeded  bool
+	strs    [32]string // a direct-mapped cache of recent short strings
+}
+
+// Decode parses the packet at the start of b and returns it with the number
+// of bytes it took. When b holds only part of a packet it fails with
+// io.ErrUnexpectedEOF and the caller should try again with more bytes.
+// Every other error is an *mqtt.Error, after which the byte stream cannot
+// be trusted any further.
+func (d *Decoder) Decode(b []byte) (Packet, int, error) {
+	h, err := ParseFixedHeader(b, d.Version)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := d.checkSize(h); err != nil {
+		return nil, 0, err
+	}
+	total := h.Total()
+	if len(b) < total {
+		return nil, 0, io.ErrUnexpectedEOF
+	}
+	p, err := d.decodeBody(h, b[h.Size:total:total])
+	return p, total, err
+}
+
+func (d *Decoder) checkSize(h FixedHeader) error {
+	limit := d.MaxPacketSize
+	if limit <= 0 {
+		limit = DefaultMaxPacketSize
+	}
+	if h.Total() > limit {
+		return &mqtt.Error{Code: mqtt.PacketTooLarge, Reason: h.Type.String() + " of " + strconv.Itoa(h.Total()) + " bytes exceeds the limit of " + strconv.Itoa(limit)}
+	}
+	return nil
+}
+
+func (d *Decoder) decodeBody(h FixedHeader, body []byte) (Packet, error) {
+	if d.Version == 0 && h.Type != TypeConnect {
+		return nil, mqtt.Protocol("MQTT-3.1.0-1", "expected CONNECT, got "+h.Type.String())
+	}
+	p := d.packet(h.Type)
+	if err := p.decode(d, h.Flags, body, d.Version); err != nil {
+		return nil, err
+	}
+	if c, ok := p.(*Connect); ok && d.Version == 0 {
+		d.Version = c.Version
+	}
+	return p, nil
+}
+
+// packet returns the Decoder's reusable value of type t.
+func (d *Decoder) packet(t Type) Packet {
+	if p := d.packets[t]; p != nil {
+		return p
+	}
+	p := newPacket(t)
+	d.packets[t] = p
+	return p
+}
+
+func newPacket(t Type) Packet {
+	switch t {
+	case TypeConnect:
+		return new(Connect)
+	case TypeConnack:
+		return new(Connack)
+	case TypePublish:
+		return new(Publish)
+	case TypePuback:
+		return new(Puback)
+	case TypePubrec:
+		return new(Pubrec)
+	case TypePubrel:
+		return new(Pubrel)
+	case TypePubcomp:
+		return new(Pubcomp)
+	case TypeSubscribe:
+		return new(Subscribe)
+	case TypeSuback:
+		return new(Suback)
+	case TypeUnsubscribe:
+		return new(Unsubscribe)
+	case TypeUnsuback:
+		return new(Unsuback)
+	case TypePingreq:
+		return new(Pingreq)
+	case TypePingresp:
+		return new(Pingresp)
+	case TypeDisconnect:
+		return new(Disconnect)
+	case TypeAuth:
+		return new(Auth)
+	}
+	panic("packet: no packet type " + strconv.Itoa(int(t)))
+}
+
+// New returns a new, empty packet of type t, or nil when t is not a
+// control packet type.
+func New(t Type) Packet {
+	if t < TypeConnect || t > TypeAuth {
+		return nil
+	}
+	return newPacket(t)
+}
+
+func (d *Decoder) newWill() *Will {
+	if d.willVal == nil {
+		d.willVal = new(Will)
+	}
+	w := d.willVal
+	w.Properties.reset()
+	w.Topic, w.Payload = "", nil
+	return w
+}
+
+// str returns b as a string. Short strings are looked up in a small cache
+// first, so a connection that repeats its topics and property names
+// decodes them without allocating.
+func (d *Decoder) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > 64 {
+		return string(b)
+	}
+	if !d.seeded {
+		d.seed, d.seeded = maphash.MakeSeed(), true
+	}
+	i := maphash.Bytes(d.seed, b) & uint64(len(d.strs)-1)
+	if s := d.strs[i]; s == string(b) {
+		return s
+	}
+	s := string(b)
+	d.strs[i] = s
+	return s
+}
+
+// Decode parses the packet at the start of b for protocol version v (zero
+// for a CONNECT of any version) and returns a new packet value whose []byte
+// fields alias b, with the number of bytes used. The packet size limit is
+// DefaultMaxPacketSize.
+func Decode(b []byte, v mqtt.Version) (Packet, int, error) {
+	d := Decoder{Version: v}
+	return d.Decode(b)
+}

@@ -1,0 +1,190 @@
+package packet
+
+import (
+	"unicode/utf8"
+
+	"github.com/mqttx/mqttx/mqtt"
+)
+
+// AppendUint16 appends x big-endian, the form of every two-byte integer.
+func AppendUint16(b []byte, x uint16) []byte { return append(b, byte(x>>8), byte(x)) }
+
+// AppendUint32 appends x big-endian.
+func AppendUint32(b []byte, x uint32) []byte {
+	return append(b, byte(x>>24), byte(x>>16), byte(x>>8), byte(x))
+}
+
+// AppendString appends s with its two-byte length prefix. It does not check
+// s: callers that need an illegal string on purpose use it directly.
+func AppendString(b []byte, s string) []byte {
+	b = AppendUint16(b, uint16(len(s)))
+	return append(b, s...)
+}
+
+// AppendBinary appends binary data with its two-byte length prefix.
+func AppendBinary(b []byte, d []byte) []byte {
+	b = AppendUint16(b, uint16(len(d)))
+	return append(b, d...)
+}
+
+// ValidString reports whether s may be sent as an MQTT UTF-8 Encoded
+// String: well-formed UTF-8 with no surrogate code points [MQTT-1.5.4-1]
+// (v3.1.1 [MQTT-1.5.3-1]), no U+0000 [MQTT-1.5.4-2] (v3.1.1
+// [MQTT-1.5.3-2]), and at most 65,535 bytes. (utf8.ValidString alone
+// accepts U+0000.)
+func ValidString(s string) bool {
+	if len(s) > 0xffff {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == 0 {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			return utf8.ValidString(s[i:]) && !hasNUL(s[i:])
+		}
+	}
+	return true
+}
+
+func hasNUL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func validBytes(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == 0 {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			return utf8.Valid(b[i:]) && !hasNUL(string(b[i:]))
+		}
+	}
+	return true
+}
+
+// errString is the error for a string that is not valid MQTT UTF-8.
+func errString(v mqtt.Version, field string) error {
+	rule := "MQTT-1.5.4-1"
+	if v != mqtt.V5 {
+		rule = "MQTT-1.5.3-1"
+	}
+	return mqtt.Malformed(rule, field+" is not a valid UTF-8 string or contains U+0000")
+}
+
+func checkString(v mqtt.Version, field, s string) error {
+	if !ValidString(s) {
+		return errString(v, field)
+	}
+	return nil
+}
+
+func hasWildcard(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '+' || s[i] == '#' {
+			return true
+		}
+	}
+	return false
+}
+
+// errShortBody is returned when a field runs past the end of the packet
+// that the remaining length delimits.
+var errShortBody = mqtt.Malformed("", "packet ends inside a field")
+
+// cursor reads the fields of one packet body. The first failure sticks in
+// err, and every later read returns zero values, so parsers check once.
+type cursor struct {
+	b   []byte
+	err error
+}
+
+func (c *cursor) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+	c.b = nil
+}
+
+func (c *cursor) u8() byte {
+	if len(c.b) < 1 {
+		c.fail(errShortBody)
+		return 0
+	}
+	x := c.b[0]
+	c.b = c.b[1:]
+	return x
+}
+
+func (c *cursor) u16() uint16 {
+	if len(c.b) < 2 {
+		c.fail(errShortBody)
+		return 0
+	}
+	x := uint16(c.b[0])<<8 | uint16(c.b[1])
+	c.b = c.b[2:]
+	return x
+}
+
+func (c *cursor) u32() uint32 {
+	if len(c.b) < 4 {
+		c.fail(errShortBody)
+		return 0
+	}
+	x := uint32(c.b[0])<<24 | uint32(c.b[1])<<16 | uint32(c.b[2])<<8 | uint32(c.b[3])
+	c.b = c.b[4:]
+	return x
+}
+
+func (c *cursor) varint() uint32 {
+	x, n, err := ParseVarint(c.b)
+	if err != nil {
+		if err != errVarintLong && err != errVarintWide {
+			err = errShortBody
+		}
+		c.fail(err)
+		return 0
+	}
+	c.b = c.b[n:]
+	return x
+}
+
+// binary reads two-byte-length-prefixed data, aliasing the body.
+func (c *cursor) binary() []byte {
+	n := int(c.u16())
+	if c.err != nil {
+		return nil
+	}
+	if len(c.b) < n {
+		c.fail(errShortBody)
+		return nil
+	}
+	d := c.b[:n:n]
+	c.b = c.b[n:]
+	return d
+}
+
+// take returns the next n bytes.
+func (c *cursor) take(n int) []byte {
+	if len(c.b) < n {
+		c.fail(errShortBody)
+		return nil
+	}
+	d := c.b[:n:n]
+	c.b = c.b[n:]
+	return d
+}
+
+func boolBit(b bool, bit byte) byte {
+	if b {
+		return bit
+	}
+	return 0
+}
