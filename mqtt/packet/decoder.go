@@ -1,7 +1,6 @@
 package packet
 
 import (
-	"hash/maphash"
 	"io"
 	"strconv"
 
@@ -32,9 +31,7 @@ type Decoder struct {
 
 	packets [16]Packet
 	willVal *Will
-	seed    maphash.Seed
-	seeded  bool
-	strs    [32]string // a direct-mapped cache of recent short strings
+	strs    [64]string // a two-way cache of recent short strings
 }
 
 // Decode parses the packet at the start of b and returns it with the number
@@ -152,20 +149,27 @@ func (d *Decoder) newWill() *Will {
 // first, so a connection that repeats its topics and property names
 // decodes them without allocating.
 func (d *Decoder) str(b []byte) string {
-	if len(b) == 0 {
+	n := len(b)
+	if n == 0 {
 		return ""
 	}
-	if len(b) > 64 {
+	if n > 64 {
 		return string(b)
 	}
-	if !d.seeded {
-		d.seed, d.seeded = maphash.MakeSeed(), true
-	}
-	i := maphash.Bytes(d.seed, b) & uint64(len(d.strs)-1)
+	// A cheap hash of the length and the first and last bytes picks a
+	// pair of slots; the content comparison decides, so a collision only
+	// costs an allocation.
+	h := uint64(n)*0x9e3779b97f4a7c15 ^ uint64(b[0])<<8 ^ uint64(b[n-1]) ^ uint64(b[n/2])<<16
+	h *= 0xff51afd7ed558ccd
+	i := int(h>>58) &^ 1
 	if s := d.strs[i]; s == string(b) {
 		return s
 	}
+	if s := d.strs[i+1]; s == string(b) {
+		return s
+	}
 	s := string(b)
+	d.strs[i+1] = d.strs[i]
 	d.strs[i] = s
 	return s
 }

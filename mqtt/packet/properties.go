@@ -443,8 +443,10 @@ func (p *Properties) decode(d *Decoder, c *cursor, t Type) {
 		allowed = willProps
 	}
 	for len(pc.b) > 0 && pc.err == nil {
-		id := PropertyID(pc.varint())
-		if pc.err != nil {
+		var id PropertyID
+		if c0 := pc.b[0]; c0 < 0x80 {
+			id, pc.b = PropertyID(c0), pc.b[1:]
+		} else if id = PropertyID(pc.varint()); pc.err != nil {
 			break
 		}
 		info := &propTable[byte(id)]

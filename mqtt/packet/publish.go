@@ -56,10 +56,11 @@ func (p *Publish) validate(v mqtt.Version) error {
 	if p.QoS > 0 && p.PacketID == 0 {
 		return mqtt.Protocol(rule(v, "MQTT-2.2.1-3", "MQTT-2.3.1-1"), "PUBLISH with QoS > 0 and Packet Identifier 0")
 	}
-	if err := checkString(v, "Topic Name", p.Topic); err != nil {
-		return ruled(err, v, "MQTT-3.3.2-1", "MQTT-3.3.2-1")
+	ok, wild := scanTopic(p.Topic)
+	if !ok {
+		return ruled(errString(v, "Topic Name"), v, "MQTT-3.3.2-1", "MQTT-3.3.2-1")
 	}
-	if hasWildcard(p.Topic) {
+	if wild {
 		return &mqtt.Error{Code: mqtt.TopicNameInvalid, Rule: "MQTT-3.3.2-2", Reason: "Topic Name holds a wildcard"}
 	}
 	if v != mqtt.V5 {

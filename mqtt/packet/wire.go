@@ -36,7 +36,17 @@ func ValidString(s string) bool {
 	if len(s) > 0xffff {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
+	// ASCII fast path, eight bytes at a time: stop at the first word that
+	// holds a zero byte or a byte with the high bit set.
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if x&msb != 0 || zeroByte(x) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
 		c := s[i]
 		if c == 0 {
 			return false
@@ -87,6 +97,40 @@ func checkString(v mqtt.Version, field, s string) error {
 }
 
 func hasWildcard(s string) bool {
+	_, wild := scanTopic(s)
+	return wild
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// zeroByte reports whether any byte of x is zero.
+func zeroByte(x uint64) bool { return (x-lsb)&^x&msb != 0 }
+
+// scanTopic checks a topic name in one pass: ok is ValidString(s), wild
+// is whether s holds '+' or '#'. Plain ASCII is checked eight bytes at a
+// time.
+func scanTopic(s string) (ok, wild bool) {
+	if len(s) > 0xffff {
+		return false, hasWildcardSlow(s)
+	}
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if x&msb != 0 || zeroByte(x) || zeroByte(x^('+'*lsb)) || zeroByte(x^('#'*lsb)) {
+			break
+		}
+	}
+	if i == len(s) {
+		return true, false
+	}
+	return ValidString(s[i:]), hasWildcardSlow(s[i:])
+}
+
+func hasWildcardSlow(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] == '+' || s[i] == '#' {
 			return true
