@@ -113,8 +113,11 @@ func (c *Connect) validate(_ mqtt.Version) error {
 		if err := checkString(v, "Will Topic", w.Topic); err != nil {
 			return ruled(err, v, "MQTT-3.1.3-11", "MQTT-3.1.3-10")
 		}
-		if w.Topic == "" || hasWildcard(w.Topic) {
-			return &mqtt.Error{Code: mqtt.TopicNameInvalid, Rule: rule(v, "MQTT-4.7.0-1", "MQTT-4.7.1-1"), Reason: "Will Topic is empty or holds a wildcard"}
+		if w.Topic == "" {
+			return &mqtt.Error{Code: mqtt.TopicNameInvalid, Rule: "MQTT-4.7.3-1", Reason: "empty Will Topic"}
+		}
+		if hasWildcard(w.Topic) {
+			return &mqtt.Error{Code: mqtt.TopicNameInvalid, Rule: rule(v, "MQTT-4.7.0-1", "MQTT-4.7.1-1"), Reason: "Will Topic holds a wildcard"}
 		}
 		if len(w.Payload) > 0xffff {
 			return mqtt.Malformed("", "Will Payload longer than 65535 bytes")
@@ -212,7 +215,7 @@ func (c *Connect) decode(d *Decoder, _ byte, body []byte, _ mqtt.Version) error 
 	if len(cur.b) != 0 {
 		return mqtt.Malformed(rule(v, "MQTT-3.1.3-1", "MQTT-3.1.3-1"), "bytes after the last CONNECT payload field")
 	}
-	return nil
+	return c.validate(v)
 }
 
 // rule picks the statement id for MQTT 5 or for MQTT 3.x.

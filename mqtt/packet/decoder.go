@@ -156,12 +156,22 @@ func (d *Decoder) str(b []byte) string {
 	if n > 64 {
 		return string(b)
 	}
-	// A cheap hash of the length and the first and last bytes picks a
-	// pair of slots; the content comparison decides, so a collision only
-	// costs an allocation.
-	h := uint64(n)*0x9e3779b97f4a7c15 ^ uint64(b[0])<<8 ^ uint64(b[n-1]) ^ uint64(b[n/2])<<16
-	h *= 0xff51afd7ed558ccd
-	i := int(h>>58) &^ 1
+	// Hash every byte, eight at a time, to pick a pair of slots; the
+	// content comparison decides, so a collision only costs an allocation.
+	h := uint64(n) * 0x9e3779b97f4a7c15
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		x := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
+			uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
+		h = (h ^ x) * 0xff51afd7ed558ccd
+		h ^= h >> 29
+	}
+	for ; i < n; i++ {
+		h = (h ^ uint64(b[i])) * 0x100000001b3
+	}
+	h ^= h >> 32
+	h *= 0xc4ceb9fe1a85ec53
+	i = int(h>>58) &^ 1
 	if s := d.strs[i]; s == string(b) {
 		return s
 	}

@@ -44,9 +44,11 @@ func (h FixedHeader) check(v mqtt.Version) error {
 		return mqtt.Malformed("", "reserved packet type "+strconv.Itoa(int(t)))
 	}
 	if t != TypePublish && h.Flags != requiredFlags[t] {
-		rule := "MQTT-2.1.3-1"
-		if v != mqtt.V5 {
-			rule = "MQTT-2.2.2-1"
+		rule := "MQTT-2.2.2-1" // the 3.1.1 statement
+		if v == mqtt.V5 || v == 0 {
+			// Before CONNECT the version is unknown; the MQTT 5 id is
+			// the one that names no other rule in 3.1.1.
+			rule = "MQTT-2.1.3-1"
 		}
 		switch t {
 		case TypePubrel:

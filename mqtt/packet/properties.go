@@ -446,11 +446,18 @@ func (p *Properties) decode(d *Decoder, c *cursor, t Type) {
 		var id PropertyID
 		if c0 := pc.b[0]; c0 < 0x80 {
 			id, pc.b = PropertyID(c0), pc.b[1:]
-		} else if id = PropertyID(pc.varint()); pc.err != nil {
-			break
+		} else {
+			// Every defined identifier fits in one byte; a longer one
+			// must not be truncated into a defined one.
+			x := pc.varint()
+			if pc.err != nil {
+				break
+			}
+			c.fail(mqtt.Malformed("", "unknown property identifier 0x"+strconv.FormatUint(uint64(x), 16)))
+			return
 		}
-		info := &propTable[byte(id)]
-		if id > 0xff || info.kind == 0 {
+		info := &propTable[id]
+		if info.kind == 0 {
 			c.fail(mqtt.Malformed("", "unknown property identifier 0x"+strconv.FormatUint(uint64(id), 16)))
 			return
 		}
@@ -586,8 +593,15 @@ func (p *Properties) validate(t Type) error {
 				return mqtt.Protocol("", info.name+" must be 0 or 1, not "+strconv.Itoa(int(x)))
 			}
 		case kindString:
-			if !ValidString(p.bytesOf(id)) {
-				return mqtt.Malformed("MQTT-1.5.4-1", info.name+" is not a valid UTF-8 string or contains U+0000")
+			if s := p.bytesOf(id); !ValidString(s) {
+				e := errString(mqtt.V5, info.name, s)
+				switch id {
+				case PropResponseTopic:
+					e.Rule = "MQTT-3.3.2-13"
+				case PropContentType:
+					e.Rule = "MQTT-3.3.2-19"
+				}
+				return e
 			}
 		}
 	}
@@ -617,8 +631,12 @@ func (p *Properties) validate(t Type) error {
 		return mqtt.Malformed("", "binary property longer than 65535 bytes")
 	}
 	for _, u := range p.User {
-		if !ValidString(u.Key) || !ValidString(u.Value) {
-			return mqtt.Malformed("MQTT-1.5.7-1", "User Property is not a valid UTF-8 string pair")
+		for _, s := range [2]string{u.Key, u.Value} {
+			if !ValidString(s) {
+				e := errString(mqtt.V5, "User Property", s)
+				e.Rule = "MQTT-1.5.7-1"
+				return e
+			}
 		}
 	}
 	return nil

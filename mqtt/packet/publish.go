@@ -58,7 +58,7 @@ func (p *Publish) validate(v mqtt.Version) error {
 	}
 	ok, wild := scanTopic(p.Topic)
 	if !ok {
-		return ruled(errString(v, "Topic Name"), v, "MQTT-3.3.2-1", "MQTT-3.3.2-1")
+		return ruled(errString(v, "Topic Name", p.Topic), v, "MQTT-3.3.2-1", "MQTT-3.3.2-1")
 	}
 	if wild {
 		return &mqtt.Error{Code: mqtt.TopicNameInvalid, Rule: "MQTT-3.3.2-2", Reason: "Topic Name holds a wildcard"}

@@ -26,12 +26,15 @@ var reasonMask [16][4]uint64
 
 // reasonRule is the statement that binds the sender to the packet's codes.
 var reasonRule = [16]string{
-	TypePuback:   "MQTT-3.4.2-1",
-	TypePubrec:   "MQTT-3.5.2-1",
-	TypePubcomp:  "MQTT-3.7.2-1",
-	TypeSuback:   "MQTT-3.9.3-2",
-	TypeUnsuback: "MQTT-3.11.3-2",
-	TypeAuth:     "MQTT-3.15.2-1",
+	TypeConnack:    "MQTT-3.2.2-8",
+	TypePuback:     "MQTT-3.4.2-1",
+	TypePubrec:     "MQTT-3.5.2-1",
+	TypePubrel:     "MQTT-3.6.2-1",
+	TypePubcomp:    "MQTT-3.7.2-1",
+	TypeSuback:     "MQTT-3.9.3-2",
+	TypeUnsuback:   "MQTT-3.11.3-2",
+	TypeDisconnect: "MQTT-3.14.2-1",
+	TypeAuth:       "MQTT-3.15.2-1",
 }
 
 func init() {

@@ -71,7 +71,10 @@ func (p *Subscribe) validate(v mqtt.Version) error {
 			return ruled(err, v, "MQTT-3.8.3-1", "MQTT-3.8.3-1")
 		}
 		if !s.QoS.Valid() {
-			return mqtt.Malformed(rule(v, "MQTT-3.8.3-5", "MQTT-3.8.3-4"), "subscription QoS of 3")
+			if v == mqtt.V5 {
+				return mqtt.Protocol("", "subscription Maximum QoS of 3")
+			}
+			return mqtt.Malformed("MQTT-3.8.3-4", "requested QoS of 3")
 		}
 		if v != mqtt.V5 {
 			continue
@@ -170,7 +173,7 @@ func (p *Suback) validate(v mqtt.Version) error {
 		return mqtt.Protocol(rule(v, "MQTT-2.2.1-6", "MQTT-2.3.1-1"), "SUBACK with Packet Identifier 0")
 	}
 	if len(p.ReasonCodes) == 0 {
-		return mqtt.Protocol(rule(v, "MQTT-3.9.3-1", "MQTT-3.8.4-6"), "SUBACK without a reason code")
+		return mqtt.Protocol(rule(v, "MQTT-3.9.3-1", ""), "SUBACK without a reason code")
 	}
 	for _, r := range p.ReasonCodes {
 		if v == mqtt.V5 {

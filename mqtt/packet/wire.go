@@ -80,18 +80,22 @@ func validBytes(b []byte) bool {
 	return true
 }
 
-// errString is the error for a string that is not valid MQTT UTF-8.
-func errString(v mqtt.Version, field string) error {
-	rule := "MQTT-1.5.4-1"
-	if v != mqtt.V5 {
-		rule = "MQTT-1.5.3-1"
+// errString is the error for s, a string that is not valid MQTT UTF-8:
+// ill-formed UTF-8 breaks [MQTT-1.5.4-1] (v3.1.1 [MQTT-1.5.3-1]), U+0000
+// breaks [MQTT-1.5.4-2] (v3.1.1 [MQTT-1.5.3-2]).
+func errString(v mqtt.Version, field, s string) *mqtt.Error {
+	switch {
+	case len(s) > 0xffff:
+		return mqtt.Malformed("", field+" is longer than 65535 bytes")
+	case !utf8.ValidString(s):
+		return mqtt.Malformed(rule(v, "MQTT-1.5.4-1", "MQTT-1.5.3-1"), field+" is not well-formed UTF-8")
 	}
-	return mqtt.Malformed(rule, field+" is not a valid UTF-8 string or contains U+0000")
+	return mqtt.Malformed(rule(v, "MQTT-1.5.4-2", "MQTT-1.5.3-2"), field+" contains U+0000")
 }
 
 func checkString(v mqtt.Version, field, s string) error {
 	if !ValidString(s) {
-		return errString(v, field)
+		return errString(v, field, s)
 	}
 	return nil
 }

@@ -1,0 +1,60 @@
+package packet
+
+import (
+	"testing"
+
+	"github.com/mqttx/mqttx/mqtt"
+)
+
+func TestReasonName(t *testing.T) {
+	tests := []struct {
+		t    Type
+		c    mqtt.ReasonCode
+		want string
+	}{
+		{TypeDisconnect, 0x00, "normal disconnection"},
+		{TypeSuback, 0x00, "granted QoS 0"},
+		{TypeSuback, 0x01, "granted QoS 1"},
+		{TypePuback, 0x00, "success"},
+		{TypeConnack, 0x00, "success"},
+		{TypeAuth, 0x18, "continue authentication"},
+		{TypeConnack, 0x87, "not authorized"},
+		{TypeDisconnect, 0x8e, "session taken over"},
+		{TypePuback, 0x03, "reason code 0x3"},
+	}
+	for _, tc := range tests {
+		if got := ReasonName(tc.t, tc.c); got != tc.want {
+			t.Errorf("ReasonName(%v, %#x) = %q, want %q", tc.t, byte(tc.c), got, tc.want)
+		}
+	}
+}
+
+// TestValidReason checks the reason-code table against the lists of the
+// MQTT 5.0 specification, written out again here.
+func TestValidReason(t *testing.T) {
+	spec := map[Type][]byte{
+		TypeConnack:    {0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8c, 0x90, 0x95, 0x97, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9f},
+		TypePuback:     {0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99},
+		TypePubrec:     {0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99},
+		TypePubrel:     {0x00, 0x92},
+		TypePubcomp:    {0x00, 0x92},
+		TypeSuback:     {0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8f, 0x91, 0x97, 0x9e, 0xa1, 0xa2},
+		TypeUnsuback:   {0x00, 0x11, 0x80, 0x83, 0x87, 0x8f, 0x91},
+		TypeDisconnect: {0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8b, 0x8d, 0x8e, 0x8f, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2},
+		TypeAuth:       {0x00, 0x18, 0x19},
+	}
+	for ty := Type(0); ty < 16; ty++ {
+		allowed := map[byte]bool{}
+		for _, c := range spec[ty] {
+			allowed[c] = true
+		}
+		for c := range 256 {
+			if got := ValidReason(ty, mqtt.ReasonCode(c)); got != allowed[byte(c)] {
+				t.Errorf("ValidReason(%v, %#02x) = %v, want %v", ty, c, got, allowed[byte(c)])
+			}
+		}
+	}
+	if ValidReason(16, 0) {
+		t.Errorf("ValidReason(16, 0) = true")
+	}
+}
