@@ -121,11 +121,13 @@ func (r *Reader) fill(n int) error {
 	return nil
 }
 
-// grow makes room to read more, moving buffered bytes to the front and
-// enlarging the buffer geometrically toward n bytes.
+// grow makes room to read more: it moves the buffered bytes to the front
+// when the n bytes needed then fit, and otherwise enlarges the buffer
+// geometrically, never beyond n (or minRead), so what it allocates stays
+// within twice what has arrived.
 func (r *Reader) grow(n int) {
 	have := r.end - r.start
-	if r.start > 0 && len(r.buf)-have >= minRead {
+	if r.start > 0 && n <= len(r.buf) {
 		copy(r.buf, r.buf[r.start:r.end])
 		r.start, r.end = 0, have
 		return
@@ -133,9 +135,6 @@ func (r *Reader) grow(n int) {
 	size := max(2*len(r.buf), minRead)
 	if size > n {
 		size = max(n, minRead)
-	}
-	if size <= len(r.buf) {
-		size = len(r.buf) + minRead
 	}
 	nb := make([]byte, size)
 	copy(nb, r.buf[r.start:r.end])
