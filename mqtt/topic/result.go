@@ -1,0 +1,257 @@
+package topic
+
+import (
+	"hash/maphash"
+	"math/bits"
+	"strings"
+
+	"github.com/mqttx/mqttx/mqtt"
+)
+
+// Result receives the subscriptions [Index.Match] finds. Reuse one Result
+// across calls (one per goroutine): its buffers grow to the largest match
+// seen and are then reused, so matching allocates nothing. The zero value
+// is ready to use.
+//
+// Ordinary subscriptions are merged per client into a [Delivery], since a
+// client gets one copy of a message however many of its subscriptions
+// match. Shared subscriptions are listed apart, one [SharedMatch] per
+// matching (group, filter) pair, for the caller to pick a member.
+type Result struct {
+	ds      []delivery
+	ids     []uint32
+	pending []pendingID
+	groups  []SharedMatch
+
+	name   string
+	lv     []level // levels of name
+	dollar bool    // name starts with '$'
+
+	// Clients are found in ds by a linear scan while there are at most
+	// linearMax of them, then through an open-addressing table of ds
+	// indexes plus one (0 is empty).
+	hashing bool
+	table   []int32
+	seed    maphash.Seed
+}
+
+// Delivery is what one client gets: the merge of its matching ordinary
+// subscriptions.
+type Delivery struct {
+	Client string
+	// QoS is the highest QoS granted among the client's matching
+	// subscriptions.
+	QoS mqtt.QoS
+	// NoLocal is true only when every matching subscription of the client
+	// has No Local set: one subscription without it is enough for the
+	// client to receive its own message, through that subscription.
+	NoLocal bool
+	// RetainAsPublished is true when any matching subscription has it.
+	RetainAsPublished bool
+	// IDs holds the non-zero subscription identifiers of all the client's
+	// matching subscriptions, in no particular order (one per
+	// subscription, so a value repeats when two subscriptions share it).
+	// It aliases the Result's buffer and is valid until the next Match.
+	IDs []uint32
+}
+
+// SharedMatch is a shared subscription group whose filter matched.
+type SharedMatch struct {
+	Group  string
+	Filter string // the inner filter, without "$share/{group}/"
+	// Members are every subscription of the group on Filter; the caller
+	// picks one. The slice belongs to the Index and must not be modified;
+	// it stays valid (unchanged) after the Index changes.
+	Members []Subscription
+}
+
+type delivery struct {
+	client   string
+	qos      mqtt.QoS
+	noLocal  bool
+	rap      bool
+	start, n int32 // the client's IDs are ids[start:start+n]
+	fill     int32
+}
+
+type pendingID struct {
+	d  int32 // index in ds
+	id uint32
+}
+
+type level struct {
+	start, end int32
+	hashed     bool
+	h          uint64
+}
+
+const linearMax = 16
+
+// Len returns the number of clients with matching ordinary subscriptions.
+func (r *Result) Len() int { return len(r.ds) }
+
+// At returns the i-th client's delivery, 0 <= i < Len().
+func (r *Result) At(i int) Delivery {
+	d := &r.ds[i]
+	var ids []uint32
+	if d.n > 0 {
+		ids = r.ids[d.start : d.start+d.n : d.start+d.n]
+	}
+	return Delivery{Client: d.client, QoS: d.qos, NoLocal: d.noLocal, RetainAsPublished: d.rap, IDs: ids}
+}
+
+// Groups returns the number of matching shared (group, filter) pairs.
+func (r *Result) Groups() int { return len(r.groups) }
+
+// Group returns the i-th matching shared group, 0 <= i < Groups().
+func (r *Result) Group(i int) SharedMatch { return r.groups[i] }
+
+func (r *Result) reset(name string) {
+	r.ds = r.ds[:0]
+	r.ids = r.ids[:0]
+	r.pending = r.pending[:0]
+	clear(r.groups) // drop references to index data
+	r.groups = r.groups[:0]
+	r.hashing = false
+	r.name = name
+	r.dollar = name != "" && name[0] == '$'
+	r.lv = r.lv[:0]
+	if name == "" {
+		return
+	}
+	for start := 0; ; {
+		i := strings.IndexByte(name[start:], '/')
+		if i < 0 {
+			r.lv = append(r.lv, level{start: int32(start), end: int32(len(name))})
+			return
+		}
+		r.lv = append(r.lv, level{start: int32(start), end: int32(start + i)})
+		start += i + 1
+	}
+}
+
+// collect adds the subscriptions of l.
+func (r *Result) collect(l *leaf) {
+	if l == nil {
+		return
+	}
+	for i := range l.subs {
+		r.add(&l.subs[i])
+	}
+	if l.x == nil {
+		return
+	}
+	if l.x.big.n > 0 {
+		r.addTable(&l.x.big)
+	}
+	for i := range l.x.groups {
+		g := &l.x.groups[i]
+		r.groups = append(r.groups, SharedMatch{Group: g.name, Filter: g.members[0].Filter, Members: g.members})
+	}
+}
+
+func (r *Result) addTable(t *table[*entry]) {
+	for i := range t.e {
+		if s := &t.e[i]; s.t != nil {
+			r.addTable(s.t)
+		} else {
+			r.add(s.v)
+		}
+	}
+}
+
+// add merges one ordinary subscription into its client's delivery.
+func (r *Result) add(e *entry) {
+	i, fresh := r.find(e.client)
+	d := &r.ds[i]
+	nl, rap := e.flags&flagNoLocal != 0, e.flags&flagRAP != 0
+	if fresh {
+		d.qos, d.noLocal, d.rap, d.n = e.qos, nl, rap, 0
+	} else {
+		d.qos = max(d.qos, e.qos)
+		d.noLocal = d.noLocal && nl
+		d.rap = d.rap || rap
+	}
+	if e.id != 0 {
+		r.pending = append(r.pending, pendingID{d: int32(i), id: e.id})
+		d.n++
+	}
+}
+
+// find returns the index in ds of client's delivery, appending a new one
+// (fresh) when there is none.
+func (r *Result) find(client string) (i int, fresh bool) {
+	if !r.hashing {
+		for i := range r.ds {
+			if r.ds[i].client == client {
+				return i, false
+			}
+		}
+		r.ds = append(r.ds, delivery{client: client})
+		if len(r.ds) > linearMax {
+			r.rehash(4 * linearMax)
+		}
+		return len(r.ds) - 1, true
+	}
+	if 2*(len(r.ds)+1) > len(r.table) {
+		r.rehash(2 * len(r.table))
+	}
+	mask := uint64(len(r.table) - 1)
+	for p := maphash.String(r.seed, client) & mask; ; p = (p + 1) & mask {
+		v := r.table[p]
+		if v == 0 {
+			r.ds = append(r.ds, delivery{client: client})
+			r.table[p] = int32(len(r.ds))
+			return len(r.ds) - 1, true
+		}
+		if r.ds[v-1].client == client {
+			return int(v - 1), false
+		}
+	}
+}
+
+// rehash (re)builds the client table with size slots (a power of two).
+func (r *Result) rehash(size int) {
+	size = 1 << bits.Len(uint(size-1))
+	if cap(r.table) >= size {
+		r.table = r.table[:size]
+		clear(r.table)
+	} else {
+		r.table = make([]int32, size)
+	}
+	if r.seed == (maphash.Seed{}) {
+		r.seed = maphash.MakeSeed()
+	}
+	r.hashing = true
+	mask := uint64(size - 1)
+	for i := range r.ds {
+		p := maphash.String(r.seed, r.ds[i].client) & mask
+		for r.table[p] != 0 {
+			p = (p + 1) & mask
+		}
+		r.table[p] = int32(i + 1)
+	}
+}
+
+// finish lays the collected IDs out client by client.
+func (r *Result) finish() {
+	r.name = ""
+	if len(r.pending) == 0 {
+		return
+	}
+	var off int32
+	for i := range r.ds {
+		d := &r.ds[i]
+		d.start, d.fill = off, 0
+		off += d.n
+	}
+	if cap(r.ids) < int(off) {
+		r.ids = make([]uint32, off, 2*off)
+	}
+	r.ids = r.ids[:off]
+	for _, p := range r.pending {
+		d := &r.ds[p.d]
+		r.ids[d.start+d.fill] = p.id
+		d.fill++
+	}
+}
