@@ -129,7 +129,7 @@ func appendAck(b []byte, v mqtt.Version, id uint16, code mqtt.ReasonCode, props 
 
 func validateAck(t Type, v mqtt.Version, id uint16, code mqtt.ReasonCode, props *Properties) error {
 	if id == 0 {
-		return mqtt.Protocol(rule(v, "MQTT-2.2.1-5", "MQTT-2.3.1-1"), t.String()+" with Packet Identifier 0")
+		return mqtt.Protocol(rule(v, "MQTT-2.2.1-5", "MQTT-2.3.1-6"), t.String()+" with Packet Identifier 0")
 	}
 	if v != mqtt.V5 {
 		return nil

@@ -31,7 +31,8 @@ func (p *Connack) bodyLen(v mqtt.Version) int {
 }
 
 func (p *Connack) appendBody(b []byte, v mqtt.Version) []byte {
-	b = append(b, boolBit(p.SessionPresent, 1))
+	// MQTT 3.1 has no Session Present: its first byte is unused.
+	b = append(b, boolBit(p.SessionPresent && v != mqtt.V31, 1))
 	if v != mqtt.V5 {
 		return append(b, byte(p.ReasonCode.ConnectReturnCode()))
 	}
@@ -40,7 +41,7 @@ func (p *Connack) appendBody(b []byte, v mqtt.Version) []byte {
 }
 
 func (p *Connack) validate(v mqtt.Version) error {
-	if p.SessionPresent && p.ReasonCode != mqtt.Success {
+	if p.SessionPresent && p.ReasonCode != mqtt.Success && v != mqtt.V31 {
 		return mqtt.Protocol(rule(v, "MQTT-3.2.2-6", "MQTT-3.2.2-4"), "Session Present set on a refusing CONNACK")
 	}
 	if v != mqtt.V5 {
@@ -59,7 +60,10 @@ func (p *Connack) decode(d *Decoder, _ byte, body []byte, v mqtt.Version) error 
 	if c.err != nil {
 		return c.err
 	}
-	if f&0xfe != 0 {
+	switch {
+	case v == mqtt.V31:
+		f = 0 // unused in MQTT 3.1
+	case f&0xfe != 0:
 		return mqtt.Malformed(rule(v, "MQTT-3.2.2-1", ""), "reserved CONNACK flag bits are set")
 	}
 	p.SessionPresent = f == 1

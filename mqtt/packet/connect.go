@@ -35,9 +35,12 @@ func (*Connect) flags() byte     { return 0 }
 func (c *Connect) hasUser() bool { return c.UsernameFlag || c.Username != "" }
 func (c *Connect) hasPass() bool { return c.PasswordFlag || len(c.Password) > 0 }
 
-// Append validates c and appends its wire form. The v argument is ignored:
-// a CONNECT is always encoded for c.Version.
-func (c *Connect) Append(b []byte, _ mqtt.Version) ([]byte, error) {
+// Append validates c and appends its wire form for c.Version. A CONNECT
+// declares its own version: v must be zero or c.Version.
+func (c *Connect) Append(b []byte, v mqtt.Version) ([]byte, error) {
+	if v != 0 && v != c.Version {
+		return b, mqtt.Protocol("", "CONNECT of MQTT "+c.Version.String()+" cannot be sent as MQTT "+v.String())
+	}
 	return appendPacket(c, b, c.Version)
 }
 

@@ -9,13 +9,21 @@ import (
 
 func TestConnectEncodesForItsOwnVersion(t *testing.T) {
 	c := &Connect{Version: mqtt.V31, ClientID: "c"}
-	for _, v := range []mqtt.Version{0, mqtt.V311, mqtt.V5} {
+	for _, v := range []mqtt.Version{0, mqtt.V31} {
 		b, err := c.Append(nil, v)
 		if err != nil || !bytes.Equal(b[2:10], []byte{0, 6, 'M', 'Q', 'I', 's', 'd', 'p'}) || b[10] != 3 {
 			t.Errorf("Append(%v) of a 3.1 CONNECT: % x, %v", v, b, err)
 		}
 		if c.Len(v) != len(b) {
 			t.Errorf("Len(%v) = %d, want %d", v, c.Len(v), len(b))
+		}
+	}
+	// Asking for another version is a mistake, not a silent conversion.
+	for _, v := range []mqtt.Version{mqtt.V311, mqtt.V5} {
+		b, err := c.Append(nil, v)
+		checkErr(t, "3.1 CONNECT appended as "+v.String(), err, mqtt.ProtocolError, "")
+		if len(b) != 0 {
+			t.Errorf("Append(%v) wrote % x on failure", v, b)
 		}
 	}
 }

@@ -17,8 +17,9 @@ const DefaultMaxPacketSize = 1 << 20
 // with Version zero it accepts only a CONNECT and then takes that packet's
 // protocol version as its own.
 //
-// The packet a Decode returns is owned by the Decoder and reused by its
-// next Decode of the same type; its []byte fields alias the input slice.
+// The packet a Decode returns is owned by the Decoder and valid until its
+// next Decode, which may reuse it and the slices in it; its []byte fields
+// alias the input slice.
 // A Decoder is not safe for concurrent use.
 type Decoder struct {
 	// Version is the protocol version of the connection. Zero means not
@@ -44,7 +45,7 @@ func (d *Decoder) Decode(b []byte) (Packet, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := d.checkSize(h); err != nil {
+	if err := d.checkHeader(h); err != nil {
 		return nil, 0, err
 	}
 	total := h.Total()
@@ -53,6 +54,16 @@ func (d *Decoder) Decode(b []byte) (Packet, int, error) {
 	}
 	p, err := d.decodeBody(h, b[h.Size:total:total])
 	return p, total, err
+}
+
+// checkHeader decides what the fixed header alone can: the packet must be
+// a CONNECT when the version is not yet known [MQTT-3.1.0-1], and within
+// the size limit. Both are checked before the body is read.
+func (d *Decoder) checkHeader(h FixedHeader) error {
+	if d.Version == 0 && h.Type != TypeConnect {
+		return mqtt.Protocol("MQTT-3.1.0-1", "expected CONNECT, got "+h.Type.String())
+	}
+	return d.checkSize(h)
 }
 
 func (d *Decoder) checkSize(h FixedHeader) error {

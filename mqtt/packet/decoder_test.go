@@ -177,20 +177,20 @@ func illegalInputs() []illegalInput {
 		{"CONNACK Maximum QoS 2", v5, pkt(0x20, 0, 0, props(PropMaximumQoS, 2)), protocol, ""},
 
 		// Acknowledgements.
-		{"PUBACK id 0", v311, pkt(0x40, u16(0)), protocol, "MQTT-2.3.1-1"},
+		{"PUBACK id 0", v311, pkt(0x40, u16(0)), protocol, "MQTT-2.3.1-6"},
 		{"PUBACK id 0, v5", v5, pkt(0x40, u16(0)), protocol, "MQTT-2.2.1-5"},
 		{"PUBREC id 0, v5", v5, pkt(0x50, u16(0), 0x10), protocol, "MQTT-2.2.1-5"},
-		{"PUBREL id 0", v311, pkt(0x62, u16(0)), protocol, "MQTT-2.3.1-1"},
+		{"PUBREL id 0", v311, pkt(0x62, u16(0)), protocol, "MQTT-2.3.1-6"},
 		{"PUBCOMP id 0, v5", v5, pkt(0x70, u16(0)), protocol, "MQTT-2.2.1-5"},
 		{"SUBACK id 0, v5", v5, pkt(0x90, u16(0), 0, 0), protocol, "MQTT-2.2.1-6"},
-		{"UNSUBACK id 0", v311, pkt(0xb0, u16(0)), protocol, "MQTT-2.3.1-1"},
+		{"UNSUBACK id 0", v311, pkt(0xb0, u16(0)), protocol, "MQTT-2.3.1-7"},
 		{"PUBACK trailing byte, 3.1.1", v311, pkt(0x40, u16(1), 0), malformed, ""},
 		{"PUBREL trailing bytes, 3.1.1", v311, pkt(0x62, u16(1), 0, 0), malformed, ""},
 		{"PUBACK trailing byte after properties, v5", v5, pkt(0x40, u16(1), 0x10, 0, 0), malformed, ""},
 		{"PUBCOMP trailing byte after properties, v5", v5, pkt(0x70, u16(1), 0x00, props(PropReasonString, str("r")), 'x'), malformed, ""},
-		{"UNSUBACK no reason codes, v5", v5, pkt(0xb0, u16(1), 0), protocol, "MQTT-3.11.3-1"},
+		{"UNSUBACK no reason codes, v5", v5, pkt(0xb0, u16(1), 0), protocol, ""},
 		{"SUBACK no return codes", v311, pkt(0x90, u16(1)), protocol, ""},
-		{"SUBACK no reason codes, v5", v5, pkt(0x90, u16(1), 0), protocol, "MQTT-3.9.3-1"},
+		{"SUBACK no reason codes, v5", v5, pkt(0x90, u16(1), 0), protocol, ""},
 		{"UNSUBACK trailing byte, 3.1.1", v311, pkt(0xb0, u16(1), 0), malformed, ""},
 		{"PUBACK one byte body", v311, pkt(0x40, 1), malformed, ""},
 		{"PUBACK reason code 0x04, v5", v5, pkt(0x40, u16(1), 0x04), protocol, "MQTT-3.4.2-1"},
@@ -202,7 +202,11 @@ func illegalInputs() []illegalInput {
 		{"SUBACK return code 0x87, 3.1.1", v311, pkt(0x90, u16(1), 0x87), protocol, "MQTT-3.9.3-2"},
 		{"UNSUBACK reason code 0x01, v5", v5, pkt(0xb0, u16(1), 0, 0x01), protocol, "MQTT-3.11.3-2"},
 		{"DISCONNECT reason code 0x01, v5", v5, pkt(0xe0, 0x01), protocol, "MQTT-3.14.2-1"},
-		{"AUTH reason code 0x80, v5", v5, pkt(0xf0, 0x80), protocol, "MQTT-3.15.2-1"},
+		{"AUTH reason code 0x80, v5", v5, pkt(0xf0, 0x80, 0), protocol, "MQTT-3.15.2-1"},
+		{"AUTH reason code without Property Length, v5", v5, pkt(0xf0, 0x18), malformed, ""},
+		{"AUTH properties without Authentication Method, v5", v5, pkt(0xf0, 0x18, props(PropReasonString, str("x"))), protocol, ""},
+		{"CONNECT Authentication Data without Method, v5", 0, connect5(0, props(PropAuthData, u16(1), 7), str("c")), protocol, ""},
+		{"AUTH from a 3.1 stream", v311, pkt(0xf0, 0), malformed, ""},
 		{"PUBACK Session Expiry not allowed", v5, pkt(0x40, u16(1), 0, props(PropSessionExpiry, u32(1))), malformed, ""},
 		{"PUBACK Reason String twice", v5, pkt(0x40, u16(1), 0, props(PropReasonString, str("a"), PropReasonString, str("b"))), protocol, ""},
 
@@ -259,7 +263,7 @@ func illegalInputs() []illegalInput {
 				rule = "MQTT-3.8.1-1"
 			case ty == TypeUnsubscribe:
 				rule = "MQTT-3.10.1-1"
-			case ty == TypeDisconnect && v == mqtt.V5:
+			case ty == TypeDisconnect:
 				rule = "MQTT-3.14.1-1"
 			case ty == TypeAuth:
 				rule = "MQTT-3.15.1-1"

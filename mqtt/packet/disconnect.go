@@ -54,20 +54,37 @@ func (*Auth) flags() byte { return 0 }
 func (p *Auth) Append(b []byte, v mqtt.Version) ([]byte, error) { return appendPacket(p, b, v) }
 func (p *Auth) Len(v mqtt.Version) int                          { return packetLen(p, v) }
 
-func (p *Auth) bodyLen(v mqtt.Version) int { return reasonBodyLen(v, p.ReasonCode, &p.Properties) }
+// AUTH has two forms only: an empty body (Success, no properties) or a
+// reason code followed by the Property Length (section 3.15.2.1); unlike
+// DISCONNECT, it has no form with a reason code alone.
+func (p *Auth) bodyLen(_ mqtt.Version) int {
+	if p.ReasonCode == 0 && p.Properties.Empty() {
+		return 0
+	}
+	return 1 + propsLen(&p.Properties)
+}
 
-func (p *Auth) appendBody(b []byte, v mqtt.Version) []byte {
-	return appendReasonBody(b, v, p.ReasonCode, &p.Properties)
+func (p *Auth) appendBody(b []byte, _ mqtt.Version) []byte {
+	if p.ReasonCode == 0 && p.Properties.Empty() {
+		return b
+	}
+	return p.Properties.appendTo(append(b, byte(p.ReasonCode)))
 }
 
 func (p *Auth) validate(_ mqtt.Version) error {
 	if err := checkReason(TypeAuth, p.ReasonCode); err != nil {
 		return err
 	}
+	if !p.Properties.Empty() && !p.Properties.Has(PropAuthMethod) {
+		return mqtt.Protocol("", "AUTH with properties but no Authentication Method")
+	}
 	return p.Properties.validate(TypeAuth)
 }
 
 func (p *Auth) decode(d *Decoder, _ byte, body []byte, v mqtt.Version) error {
+	if len(body) == 1 {
+		return mqtt.Malformed("", "AUTH with a reason code but no Property Length")
+	}
 	if err := decodeReasonBody(d, TypeAuth, body, v, &p.ReasonCode, &p.Properties); err != nil {
 		return err
 	}

@@ -10,8 +10,22 @@ func TestDisconnectAndAuthForms(t *testing.T) {
 	for _, ty := range []Type{TypeDisconnect, TypeAuth} {
 		first := byte(ty) << 4
 		for c := range 256 {
-			// Reason code only.
+			// Reason code only: a legal form of DISCONNECT, not of AUTH,
+			// which needs the Property Length after a reason code.
 			p, _, err := Decode([]byte{first, 1, byte(c)}, mqtt.V5)
+			if ty == TypeAuth {
+				checkErr(t, "AUTH reason-code-only", err, mqtt.MalformedPacket, "")
+				p, _, err = Decode([]byte{first, 2, byte(c), 0}, mqtt.V5)
+				if ValidReason(ty, mqtt.ReasonCode(c)) != (err == nil) {
+					t.Errorf("%v reason %#02x with empty properties: %v, %v", ty, c, p, err)
+				}
+				if err == nil && c != 0 {
+					if b, _ := p.Append(nil, mqtt.V5); string(b) != string([]byte{first, 2, byte(c), 0}) {
+						t.Errorf("%v reason %#02x re-encodes as % x", ty, c, b)
+					}
+				}
+				continue
+			}
 			if ValidReason(ty, mqtt.ReasonCode(c)) != (err == nil) {
 				t.Errorf("%v reason %#02x: %v, %v", ty, c, p, err)
 			}

@@ -25,10 +25,22 @@
 // [Decoder] parses one packet from a byte slice; [Reader] reads packets
 // from a stream. Both check the fixed header and reject a packet larger
 // than MaxPacketSize before reading or allocating its body, and both
-// enforce every wire-format rule of the specification: a failure is an
+// enforce the wire-format rules of the specifications: a failure is an
 // *[mqtt.Error] whose Code is the reason code to answer with
 // (MalformedPacket, ProtocolError, PacketTooLarge, TopicNameInvalid …)
 // and whose Rule names the statement that was broken.
+//
+// One kind of rule is left to the receiver on purpose: the syntax of a
+// topic filter in SUBSCRIBE and UNSUBSCRIBE (wildcard placement, empty
+// filters, "$share/" forms, [MQTT-4.7.1-1], [MQTT-4.7.3-1],
+// [MQTT-4.8.2-1]). A broker answers an invalid filter in the SUBACK or
+// UNSUBACK for that filter alone rather than closing the connection, so
+// the codec delivers the packet and the broker checks each filter with
+// mqtt/topic's ValidateFilter. Filters are still checked as UTF-8 here.
+//
+// The default size limit also applies to a client reading from a broker;
+// MQTT 3.x has no way to tell the broker about it, so a client that
+// expects larger messages raises MaxPacketSize.
 //
 // Lifetime of decoded data: the packet values a Decoder or Reader returns
 // are reused by its next call, and their []byte fields (Payload, Password,

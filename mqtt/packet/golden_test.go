@@ -466,8 +466,9 @@ var goldens = []golden{
 		0xf0, 0x00, // AUTH; remaining length 0: success, no properties
 	}},
 	{"v5/AUTH/reason-only", mqtt.V5, &Auth{ReasonCode: mqtt.ReAuthenticate}, []byte{
-		0xf0, 0x01, // AUTH; remaining length 1
+		0xf0, 0x02, // AUTH; remaining length 2
 		0x19, // reason code: re-authenticate
+		0x00, // property length 0: AUTH has no reason-code-only form (3.15.2.1)
 	}},
 	{"v5/AUTH/continue", mqtt.V5, &Auth{ReasonCode: mqtt.ContinueAuthentication, Properties: Properties{AuthMethod: "m", AuthData: []byte{1}, ReasonString: "x"}}, []byte{
 		0xf0, 0x0e, // AUTH; remaining length 14

@@ -30,7 +30,10 @@ func ParseFixedHeader(b []byte, v mqtt.Version) (FixedHeader, error) {
 	if len(b) < 2 {
 		return FixedHeader{}, io.ErrUnexpectedEOF
 	}
-	rem, n, err := ParseVarint(b[1:])
+	rem, n, err := parseVarint(b[1:])
+	if err != nil && err != io.ErrUnexpectedEOF {
+		err = fresh(err)
+	}
 	if err != nil {
 		return FixedHeader{}, err
 	}
@@ -43,7 +46,13 @@ func (h FixedHeader) check(v mqtt.Version) error {
 	if t == 0 || (t == TypeAuth && v != 0 && v != mqtt.V5) {
 		return mqtt.Malformed("", "reserved packet type "+strconv.Itoa(int(t)))
 	}
-	if t != TypePublish && h.Flags != requiredFlags[t] {
+	flags := h.Flags
+	if v == mqtt.V31 && requiredFlags[t] != 0 {
+		// MQTT 3.1 lets a sender set DUP on a retried PUBREL, SUBSCRIBE or
+		// UNSUBSCRIBE; 3.1.1 and 5.0 reserve the bit.
+		flags &^= 0x08
+	}
+	if t != TypePublish && flags != requiredFlags[t] {
 		rule := "MQTT-2.2.2-1" // the 3.1.1 statement
 		if v == mqtt.V5 || v == 0 {
 			// Before CONNECT the version is unknown; the MQTT 5 id is
@@ -58,7 +67,7 @@ func (h FixedHeader) check(v mqtt.Version) error {
 		case TypeUnsubscribe:
 			rule = "MQTT-3.10.1-1"
 		case TypeDisconnect:
-			if v == mqtt.V5 {
+			if v == mqtt.V5 || v == mqtt.V311 {
 				rule = "MQTT-3.14.1-1"
 			}
 		case TypeAuth:

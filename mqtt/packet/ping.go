@@ -31,18 +31,16 @@ func (*Pingresp) appendBody(b []byte, _ mqtt.Version) []byte { return b }
 func (*Pingreq) validate(mqtt.Version) error  { return nil }
 func (*Pingresp) validate(mqtt.Version) error { return nil }
 
-var errPingBody = mqtt.Malformed("", "PINGREQ or PINGRESP with a body")
-
 func (*Pingreq) decode(_ *Decoder, _ byte, body []byte, _ mqtt.Version) error {
 	if len(body) != 0 {
-		return errPingBody
+		return mqtt.Malformed("", "PINGREQ with a body")
 	}
 	return nil
 }
 
 func (*Pingresp) decode(_ *Decoder, _ byte, body []byte, _ mqtt.Version) error {
 	if len(body) != 0 {
-		return errPingBody
+		return mqtt.Malformed("", "PINGRESP with a body")
 	}
 	return nil
 }

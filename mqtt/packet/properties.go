@@ -170,12 +170,21 @@ type Properties struct {
 }
 
 // Set marks property id present, so that it is encoded even when its
-// field holds the zero value.
-func (p *Properties) Set(id PropertyID) { p.present |= 1 << (id & 63) }
+// field holds the zero value. Identifiers MQTT 5 does not define are
+// ignored: Properties holds defined properties only (tests that must send
+// an unknown or repeated property build the bytes with AppendRaw).
+func (p *Properties) Set(id PropertyID) {
+	if id.Defined() {
+		p.present |= 1 << id
+	}
+}
 
 // Clear removes property id: its field is zeroed and its mark dropped.
 func (p *Properties) Clear(id PropertyID) {
-	p.present &^= 1 << (id & 63)
+	if !id.Defined() {
+		return
+	}
+	p.present &^= 1 << id
 	switch id {
 	case PropPayloadFormat:
 		p.PayloadFormat = 0
@@ -236,7 +245,11 @@ func (p *Properties) Clear(id PropertyID) {
 
 // Has reports whether property id would be encoded: it was decoded, marked
 // with Set, or its field is non-zero.
-func (p *Properties) Has(id PropertyID) bool { return p.mask()&(1<<(id&63)) != 0 }
+func (p *Properties) Has(id PropertyID) bool { return id.Defined() && p.mask()&(1<<id) != 0 }
+
+// Append appends the Property Length and the properties as a packet
+// carries them, unchecked: with AppendRaw it builds packet bodies by hand.
+func (p *Properties) Append(b []byte) []byte { return p.appendTo(b) }
 
 // Empty reports whether no property would be encoded.
 func (p *Properties) Empty() bool { return p.mask() == 0 }
@@ -615,9 +628,15 @@ func (p *Properties) validate(t Type) error {
 		return &mqtt.Error{Code: mqtt.TopicAliasInvalid, Rule: "MQTT-3.3.2-8", Reason: "Topic Alias of 0"}
 	}
 	if m&(1<<PropResponseTopic) != 0 {
-		if p.ResponseTopic == "" || hasWildcard(p.ResponseTopic) {
-			return &mqtt.Error{Code: mqtt.TopicNameInvalid, Rule: "MQTT-3.3.2-14", Reason: "Response Topic is empty or holds a wildcard"}
+		if p.ResponseTopic == "" {
+			return &mqtt.Error{Code: mqtt.TopicNameInvalid, Rule: "MQTT-4.7.3-1", Reason: "empty Response Topic"}
 		}
+		if hasWildcard(p.ResponseTopic) {
+			return &mqtt.Error{Code: mqtt.TopicNameInvalid, Rule: "MQTT-3.3.2-14", Reason: "Response Topic holds a wildcard"}
+		}
+	}
+	if m&(1<<PropAuthData) != 0 && m&(1<<PropAuthMethod) == 0 {
+		return mqtt.Protocol("", "Authentication Data without an Authentication Method")
 	}
 	for _, s := range p.SubscriptionIDs {
 		if s == 0 || s > MaxVarint {

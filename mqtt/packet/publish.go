@@ -57,6 +57,9 @@ func (p *Publish) validate(v mqtt.Version) error {
 		return mqtt.Protocol(rule(v, "MQTT-2.2.1-3", "MQTT-2.3.1-1"), "PUBLISH with QoS > 0 and Packet Identifier 0")
 	}
 	ok, wild := scanTopic(p.Topic)
+	if len(p.Topic) > 0xffff {
+		return &mqtt.Error{Code: mqtt.TopicNameInvalid, Rule: "MQTT-4.7.3-3", Reason: "Topic Name longer than 65535 bytes"}
+	}
 	if !ok {
 		return ruled(errString(v, "Topic Name", p.Topic), v, "MQTT-3.3.2-1", "MQTT-3.3.2-1")
 	}

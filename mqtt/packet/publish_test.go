@@ -95,5 +95,5 @@ func TestPublishLargeTopic(t *testing.T) {
 		t.Errorf("65535-byte topic: %v", err)
 	}
 	_, err = (&Publish{Topic: topic + "a"}).Append(nil, mqtt.V311)
-	checkErr(t, "65536-byte topic", err, mqtt.MalformedPacket, "MQTT-3.3.2-1")
+	checkErr(t, "65536-byte topic", err, mqtt.TopicNameInvalid, "MQTT-4.7.3-3")
 }

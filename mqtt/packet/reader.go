@@ -74,7 +74,7 @@ func (r *Reader) ReadPacket() (Packet, error) {
 	for {
 		h, err := ParseFixedHeader(r.buf[r.start:r.end], r.Version)
 		if err == nil {
-			if err := r.d.checkSize(h); err != nil {
+			if err := r.d.checkHeader(h); err != nil {
 				return nil, err
 			}
 			total := h.Total()
@@ -99,12 +99,18 @@ func (r *Reader) ReadPacket() (Packet, error) {
 
 // fill reads until at least n bytes are buffered.
 func (r *Reader) fill(n int) error {
+	empty := 0
 	for r.end-r.start < n {
 		if r.end == len(r.buf) {
 			r.grow(n)
 		}
 		m, err := r.r.Read(r.buf[r.end:])
 		r.end += m
+		if m == 0 && err == nil {
+			if empty++; empty >= 100 {
+				return io.ErrNoProgress
+			}
+		}
 		if r.end-r.start >= n {
 			return nil
 		}

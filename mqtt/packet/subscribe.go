@@ -59,6 +59,8 @@ func (p *Subscribe) appendBody(b []byte, v mqtt.Version) []byte {
 	return b
 }
 
+// validate checks the packet's wire rules. Filter syntax is the broker's
+// to answer per filter (see the package documentation).
 func (p *Subscribe) validate(v mqtt.Version) error {
 	if p.PacketID == 0 {
 		return mqtt.Protocol(rule(v, "MQTT-2.2.1-3", "MQTT-2.3.1-1"), "SUBSCRIBE with Packet Identifier 0")
@@ -170,10 +172,10 @@ func (p *Suback) appendBody(b []byte, v mqtt.Version) []byte {
 
 func (p *Suback) validate(v mqtt.Version) error {
 	if p.PacketID == 0 {
-		return mqtt.Protocol(rule(v, "MQTT-2.2.1-6", "MQTT-2.3.1-1"), "SUBACK with Packet Identifier 0")
+		return mqtt.Protocol(rule(v, "MQTT-2.2.1-6", "MQTT-2.3.1-7"), "SUBACK with Packet Identifier 0")
 	}
 	if len(p.ReasonCodes) == 0 {
-		return mqtt.Protocol(rule(v, "MQTT-3.9.3-1", ""), "SUBACK without a reason code")
+		return mqtt.Protocol("", "SUBACK without a reason code")
 	}
 	for _, r := range p.ReasonCodes {
 		if v == mqtt.V5 {

@@ -88,6 +88,9 @@ func appendPacket(p Packet, b []byte, v mqtt.Version) ([]byte, error) {
 	if err := p.validate(v); err != nil {
 		return b, err
 	}
+	if n := p.bodyLen(v); n > MaxVarint {
+		return b, &mqtt.Error{Code: mqtt.PacketTooLarge, Reason: p.Type().String() + " body of " + strconv.Itoa(n) + " bytes exceeds the protocol's 268435455"}
+	}
 	return AppendIllegal(b, p, v), nil
 }
 
@@ -100,9 +103,13 @@ func packetLen(p Packet, v mqtt.Version) int {
 // AppendIllegal appends p's wire form for version v without validating it:
 // a QoS of 3, a zero packet identifier, a property the packet may not carry
 // or an invalid string are written as given. It exists for conformance
-// tests that must send what a receiver has to reject.
+// tests that must send what a receiver has to reject. A body longer than
+// MaxVarint cannot be framed at all, and makes it panic.
 func AppendIllegal(b []byte, p Packet, v mqtt.Version) []byte {
 	n := p.bodyLen(v)
+	if n > MaxVarint {
+		panic("packet: AppendIllegal: body longer than the remaining length can express")
+	}
 	b = append(b, byte(p.Type())<<4|p.flags())
 	b = AppendVarint(b, uint32(n))
 	return p.appendBody(b, v)
@@ -110,8 +117,12 @@ func AppendIllegal(b []byte, p Packet, v mqtt.Version) []byte {
 
 // AppendRaw appends a packet made of the given first byte (type and flags,
 // any value) and body, with a minimal remaining length. Combined with the
-// Append* helpers it builds any byte sequence a test needs.
+// Append* helpers it builds any byte sequence a test needs. A body longer
+// than MaxVarint makes it panic.
 func AppendRaw(b []byte, first byte, body []byte) []byte {
+	if len(body) > MaxVarint {
+		panic("packet: AppendRaw: body longer than the remaining length can express")
+	}
 	b = append(b, first)
 	b = AppendVarint(b, uint32(len(body)))
 	return append(b, body...)

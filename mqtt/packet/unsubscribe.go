@@ -113,13 +113,13 @@ func (p *Unsuback) appendBody(b []byte, v mqtt.Version) []byte {
 
 func (p *Unsuback) validate(v mqtt.Version) error {
 	if p.PacketID == 0 {
-		return mqtt.Protocol(rule(v, "MQTT-2.2.1-6", "MQTT-2.3.1-1"), "UNSUBACK with Packet Identifier 0")
+		return mqtt.Protocol(rule(v, "MQTT-2.2.1-6", "MQTT-2.3.1-7"), "UNSUBACK with Packet Identifier 0")
 	}
 	if v != mqtt.V5 {
 		return nil
 	}
 	if len(p.ReasonCodes) == 0 {
-		return mqtt.Protocol("MQTT-3.11.3-1", "UNSUBACK without a reason code")
+		return mqtt.Protocol("", "UNSUBACK without a reason code")
 	}
 	for _, r := range p.ReasonCodes {
 		if err := checkReason(TypeUnsuback, r); err != nil {

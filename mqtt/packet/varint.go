@@ -33,10 +33,22 @@ func AppendVarint(b []byte, x uint32) []byte {
 	return append(b, byte(x))
 }
 
+// The varint failures are compared by identity inside the package and
+// copied before they reach a caller (see cursor.varint and
+// ParseFixedHeader), so no caller can change what another one sees.
 var (
 	errVarintLong = mqtt.Malformed("MQTT-1.5.5-1", "variable byte integer longer than 4 bytes")
 	errVarintWide = mqtt.Malformed("MQTT-1.5.5-1", "variable byte integer not in its minimal form")
 )
+
+// fresh returns a copy of a shared error value.
+func fresh(err error) error {
+	if e, ok := err.(*mqtt.Error); ok {
+		c := *e
+		return &c
+	}
+	return err
+}
 
 // ParseVarint reads a Variable Byte Integer from the start of b and returns
 // it with the number of bytes used. It fails with io.ErrUnexpectedEOF when
@@ -44,6 +56,14 @@ var (
 // integer uses more than four bytes or more bytes than its value needs
 // [MQTT-1.5.5-1].
 func ParseVarint(b []byte) (x uint32, n int, err error) {
+	x, n, err = parseVarint(b)
+	if err != nil {
+		err = fresh(err)
+	}
+	return x, n, err
+}
+
+func parseVarint(b []byte) (x uint32, n int, err error) {
 	var shift uint
 	for i := 0; i < len(b); i++ {
 		c := b[i]

@@ -156,7 +156,7 @@ type cursor struct {
 
 func (c *cursor) fail(err error) {
 	if c.err == nil {
-		c.err = err
+		c.err = fresh(err)
 	}
 	c.b = nil
 }
@@ -192,7 +192,7 @@ func (c *cursor) u32() uint32 {
 }
 
 func (c *cursor) varint() uint32 {
-	x, n, err := ParseVarint(c.b)
+	x, n, err := parseVarint(c.b)
 	if err != nil {
 		if err != errVarintLong && err != errVarintWide {
 			err = errShortBody

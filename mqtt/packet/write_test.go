@@ -52,7 +52,7 @@ var illegalValues = []struct {
 	{"CONNECT Receive Maximum 0", mqtt.V5, &Connect{Version: mqtt.V5, Properties: set(Properties{}, PropReceiveMaximum)}, mqtt.ProtocolError, "", true, 0, ""},
 	{"CONNACK session present on refusal", mqtt.V5, &Connack{SessionPresent: true, ReasonCode: mqtt.NotAuthorized}, mqtt.ProtocolError, "MQTT-3.2.2-6", true, 0, ""},
 	{"CONNACK reason code 0x10", mqtt.V5, &Connack{ReasonCode: mqtt.NoMatchingSubscribers}, mqtt.ProtocolError, "MQTT-3.2.2-8", true, 0, ""},
-	{"PUBACK id 0", mqtt.V311, &Puback{}, mqtt.ProtocolError, "MQTT-2.3.1-1", true, 0, ""},
+	{"PUBACK id 0", mqtt.V311, &Puback{}, mqtt.ProtocolError, "MQTT-2.3.1-6", true, 0, ""},
 	{"PUBREC id 0, v5", mqtt.V5, &Pubrec{}, mqtt.ProtocolError, "MQTT-2.2.1-5", true, 0, ""},
 	{"PUBREL reason code 0x80", mqtt.V5, &Pubrel{PacketID: 1, ReasonCode: 0x80}, mqtt.ProtocolError, "MQTT-3.6.2-1", true, 0, ""},
 	{"PUBCOMP Topic Alias", mqtt.V5, &Pubcomp{PacketID: 1, Properties: Properties{TopicAlias: 1}}, mqtt.MalformedPacket, "", true, 0, ""},
