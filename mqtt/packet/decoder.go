@@ -1,6 +1,7 @@
 package packet
 
 import (
+	"encoding/binary"
 	"io"
 	"strconv"
 
@@ -172,13 +173,19 @@ func (d *Decoder) str(b []byte) string {
 	h := uint64(n) * 0x9e3779b97f4a7c15
 	i := 0
 	for ; i+8 <= n; i += 8 {
-		x := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
-			uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
-		h = (h ^ x) * 0xff51afd7ed558ccd
+		h = (h ^ binary.LittleEndian.Uint64(b[i:])) * 0xff51afd7ed558ccd
 		h ^= h >> 29
 	}
-	for ; i < n; i++ {
-		h = (h ^ uint64(b[i])) * 0x100000001b3
+	switch {
+	case i == n:
+	case n >= 8: // the last eight bytes, overlapping
+		h = (h ^ binary.LittleEndian.Uint64(b[n-8:])) * 0xff51afd7ed558ccd
+	default: // shorter than eight bytes: gather them, then mix once
+		var x uint64
+		for ; i < n; i++ {
+			x = x<<8 | uint64(b[i])
+		}
+		h = (h ^ x) * 0xff51afd7ed558ccd
 	}
 	h ^= h >> 32
 	h *= 0xc4ceb9fe1a85ec53

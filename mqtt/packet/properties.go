@@ -260,9 +260,9 @@ func (p *Properties) reset() {
 	*p = Properties{SubscriptionIDs: ids, User: user}
 }
 
-func nz[T comparable](x T, id PropertyID) uint64 {
-	var zero T
-	if x != zero {
+// bit is 1<<id when set is true.
+func bit(set bool, id PropertyID) uint64 {
+	if set {
 		return 1 << id
 	}
 	return 0
@@ -270,40 +270,26 @@ func nz[T comparable](x T, id PropertyID) uint64 {
 
 // mask is the set of properties that would be encoded.
 func (p *Properties) mask() uint64 {
-	m := p.present
-	m |= nz(p.PayloadFormat, PropPayloadFormat) | nz(p.MessageExpiry, PropMessageExpiry) |
-		nz(p.ContentType, PropContentType) | nz(p.ResponseTopic, PropResponseTopic) |
-		nz(p.SessionExpiry, PropSessionExpiry) | nz(p.AssignedClientID, PropAssignedClientID) |
-		nz(p.ServerKeepAlive, PropServerKeepAlive) | nz(p.AuthMethod, PropAuthMethod) |
-		nz(p.RequestProblemInfo, PropRequestProblemInfo) | nz(p.WillDelay, PropWillDelay) |
-		nz(p.RequestResponseInfo, PropRequestResponseInfo) | nz(p.ResponseInfo, PropResponseInfo) |
-		nz(p.ServerReference, PropServerReference) | nz(p.ReasonString, PropReasonString) |
-		nz(p.ReceiveMaximum, PropReceiveMaximum) | nz(p.TopicAliasMaximum, PropTopicAliasMaximum) |
-		nz(p.TopicAlias, PropTopicAlias) | nz(p.MaximumQoS, PropMaximumQoS) |
-		nz(p.RetainAvailable, PropRetainAvailable) | nz(p.MaximumPacketSize, PropMaximumPacketSize) |
-		nz(p.WildcardSubAvailable, PropWildcardSubAvailable) | nz(p.SubIDAvailable, PropSubIDAvailable) |
-		nz(p.SharedSubAvailable, PropSharedSubAvailable)
-	if len(p.CorrelationData) > 0 {
-		m |= 1 << PropCorrelationData
-	}
-	if len(p.AuthData) > 0 {
-		m |= 1 << PropAuthData
-	}
-	if len(p.SubscriptionIDs) > 0 {
-		m |= 1 << PropSubscriptionID
-	}
-	if len(p.User) > 0 {
-		m |= 1 << PropUser
-	}
-	return m
+	return p.present |
+		bit(p.PayloadFormat != 0, PropPayloadFormat) | bit(p.MessageExpiry != 0, PropMessageExpiry) |
+		bit(p.ContentType != "", PropContentType) | bit(p.ResponseTopic != "", PropResponseTopic) |
+		bit(len(p.CorrelationData) != 0, PropCorrelationData) | bit(len(p.SubscriptionIDs) != 0, PropSubscriptionID) |
+		bit(p.SessionExpiry != 0, PropSessionExpiry) | bit(p.AssignedClientID != "", PropAssignedClientID) |
+		bit(p.ServerKeepAlive != 0, PropServerKeepAlive) | bit(p.AuthMethod != "", PropAuthMethod) |
+		bit(len(p.AuthData) != 0, PropAuthData) | bit(p.RequestProblemInfo != 0, PropRequestProblemInfo) |
+		bit(p.WillDelay != 0, PropWillDelay) | bit(p.RequestResponseInfo != 0, PropRequestResponseInfo) |
+		bit(p.ResponseInfo != "", PropResponseInfo) | bit(p.ServerReference != "", PropServerReference) |
+		bit(p.ReasonString != "", PropReasonString) | bit(p.ReceiveMaximum != 0, PropReceiveMaximum) |
+		bit(p.TopicAliasMaximum != 0, PropTopicAliasMaximum) | bit(p.TopicAlias != 0, PropTopicAlias) |
+		bit(p.MaximumQoS != 0, PropMaximumQoS) | bit(p.RetainAvailable != 0, PropRetainAvailable) |
+		bit(len(p.User) != 0, PropUser) | bit(p.MaximumPacketSize != 0, PropMaximumPacketSize) |
+		bit(p.WildcardSubAvailable != 0, PropWildcardSubAvailable) | bit(p.SubIDAvailable != 0, PropSubIDAvailable) |
+		bit(p.SharedSubAvailable != 0, PropSharedSubAvailable)
 }
 
-// size is the encoded size of the properties, without the Property Length.
-func (p *Properties) size() int {
-	m := p.mask()
-	if m == 0 {
-		return 0
-	}
+// size is the encoded size of the properties in m, without the Property
+// Length.
+func (p *Properties) size(m uint64) int {
 	n := 0
 	for r := m; r != 0; r &= r - 1 {
 		id := PropertyID(bits.TrailingZeros64(r))
@@ -403,7 +389,7 @@ func (p *Properties) appendTo(b []byte) []byte {
 	if m == 0 {
 		return append(b, 0)
 	}
-	b = AppendVarint(b, uint32(p.size()))
+	b = AppendVarint(b, uint32(p.size(m)))
 	for r := m; r != 0; r &= r - 1 {
 		id := PropertyID(bits.TrailingZeros64(r))
 		switch id {
@@ -435,7 +421,11 @@ func (p *Properties) appendTo(b []byte) []byte {
 
 // propsLen is the encoded size of p with its Property Length prefix.
 func propsLen(p *Properties) int {
-	n := p.size()
+	m := p.mask()
+	if m == 0 {
+		return 1
+	}
+	n := p.size(m)
 	return VarintLen(uint32(n)) + n
 }
 

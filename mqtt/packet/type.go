@@ -88,10 +88,13 @@ func appendPacket(p Packet, b []byte, v mqtt.Version) ([]byte, error) {
 	if err := p.validate(v); err != nil {
 		return b, err
 	}
-	if n := p.bodyLen(v); n > MaxVarint {
+	n := p.bodyLen(v)
+	if n > MaxVarint {
 		return b, &mqtt.Error{Code: mqtt.PacketTooLarge, Reason: p.Type().String() + " body of " + strconv.Itoa(n) + " bytes exceeds the protocol's 268435455"}
 	}
-	return AppendIllegal(b, p, v), nil
+	b = append(b, byte(p.Type())<<4|p.flags())
+	b = AppendVarint(b, uint32(n))
+	return p.appendBody(b, v), nil
 }
 
 // packetLen is the shared Len of every packet type.

@@ -120,18 +120,34 @@ func scanTopic(s string) (ok, wild bool) {
 	if len(s) > 0xffff {
 		return false, hasWildcardSlow(s)
 	}
+	n := len(s)
 	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if x&msb != 0 || zeroByte(x) || zeroByte(x^('+'*lsb)) || zeroByte(x^('#'*lsb)) {
-			break
+	for ; i+8 <= n; i += 8 {
+		if !plainWord(word(s, i)) {
+			return ValidString(s[i:]), hasWildcardSlow(s[i:])
 		}
 	}
-	if i == len(s) {
+	if i == n {
+		return true, false
+	}
+	if n >= 8 && plainWord(word(s, n-8)) {
+		// The last eight bytes, overlapping the words already checked.
 		return true, false
 	}
 	return ValidString(s[i:]), hasWildcardSlow(s[i:])
+}
+
+// word loads s[i:i+8] little-endian.
+func word(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plainWord reports whether the eight bytes of x are ASCII other than
+// NUL, '+' and '#'.
+func plainWord(x uint64) bool {
+	return x&msb == 0 && !zeroByte(x) && !zeroByte(x^('+'*lsb)) && !zeroByte(x^('#'*lsb))
 }
 
 func hasWildcardSlow(s string) bool {
