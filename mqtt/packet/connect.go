@@ -167,7 +167,12 @@ func (c *Connect) decode(d *Decoder, _ byte, body []byte, _ mqtt.Version) error 
 	}
 	v := level
 	flags := cur.u8()
-	*c = Connect{Version: v, Properties: c.Properties, Password: nil}
+	// Fields are set one by one: copying a whole Connect would copy its
+	// Properties twice.
+	c.Version = v
+	c.Will = nil
+	lastID, lastUser := c.ClientID, c.Username
+	c.Username, c.Password = "", nil
 	c.Properties.reset()
 	c.KeepAlive = cur.u16()
 	if cur.err != nil {
@@ -195,19 +200,23 @@ func (c *Connect) decode(d *Decoder, _ byte, body []byte, _ mqtt.Version) error 
 	}
 	// The payload fields come in this order [MQTT-3.1.3-1]; the client
 	// identifier is always first [MQTT-3.1.3-3].
-	c.ClientID = d.str(cur.binary())
+	c.ClientID = d.strLast(lastID, cur.binary())
 	if willFlag {
+		lastTopic := ""
+		if d.willVal != nil {
+			lastTopic = d.willVal.Topic
+		}
 		w := d.newWill()
 		w.QoS, w.Retain = willQoS, willRetain
 		if v == mqtt.V5 {
 			w.Properties.decode(d, &cur, 0)
 		}
-		w.Topic = d.str(cur.binary())
+		w.Topic = d.strLast(lastTopic, cur.binary())
 		w.Payload = cur.binary()
 		c.Will = w
 	}
 	if c.UsernameFlag {
-		c.Username = d.str(cur.binary())
+		c.Username = d.strLast(lastUser, cur.binary())
 	}
 	if c.PasswordFlag {
 		c.Password = cur.binary()

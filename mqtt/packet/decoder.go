@@ -157,6 +157,16 @@ func (d *Decoder) newWill() *Will {
 	return w
 }
 
+// strLast returns b as a string, reusing last (the same field's value in
+// the previous packet of this type) when it is equal: a connection that
+// repeats a topic costs one comparison.
+func (d *Decoder) strLast(last string, b []byte) string {
+	if len(last) == len(b) && last == string(b) {
+		return last
+	}
+	return d.str(b)
+}
+
 // str returns b as a string. Short strings are looked up in a small cache
 // first, so a connection that repeats its topics and property names
 // decodes them without allocating.

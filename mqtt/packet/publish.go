@@ -91,7 +91,7 @@ func (p *Publish) decode(d *Decoder, flags byte, body []byte, v mqtt.Version) er
 		return mqtt.Malformed("MQTT-3.3.1-4", "PUBLISH with QoS 3")
 	}
 	c := cursor{b: body}
-	p.Topic = d.str(c.binary())
+	p.Topic = d.strLast(p.Topic, c.binary())
 	p.PacketID = 0
 	if p.QoS > 0 {
 		p.PacketID = c.u16()

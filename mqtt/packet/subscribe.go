@@ -101,6 +101,7 @@ func (p *Subscribe) decode(d *Decoder, _ byte, body []byte, v mqtt.Version) erro
 	if v == mqtt.V5 {
 		p.Properties.decode(d, &c, TypeSubscribe)
 	}
+	last := p.Subscriptions[:cap(p.Subscriptions)] // the previous packet's filters, compared in place
 	p.Subscriptions = p.Subscriptions[:0]
 	for len(c.b) > 0 && c.err == nil {
 		f := c.binary()
@@ -115,8 +116,12 @@ func (p *Subscribe) decode(d *Decoder, _ byte, body []byte, v mqtt.Version) erro
 		} else if o&0xfc != 0 {
 			return mqtt.Malformed("MQTT-3.8.3-4", "reserved bits of the requested QoS byte are set")
 		}
+		lastFilter := ""
+		if i := len(p.Subscriptions); i < len(last) {
+			lastFilter = last[i].Filter
+		}
 		p.Subscriptions = append(p.Subscriptions, Subscription{
-			Filter:            d.str(f),
+			Filter:            d.strLast(lastFilter, f),
 			QoS:               mqtt.QoS(o & 3),
 			NoLocal:           o&0x04 != 0,
 			RetainAsPublished: o&0x08 != 0,

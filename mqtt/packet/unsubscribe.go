@@ -64,11 +64,16 @@ func (p *Unsubscribe) decode(d *Decoder, _ byte, body []byte, v mqtt.Version) er
 	if v == mqtt.V5 {
 		p.Properties.decode(d, &c, TypeUnsubscribe)
 	}
+	last := p.Filters[:cap(p.Filters)] // the previous packet's filters, compared in place
 	p.Filters = p.Filters[:0]
 	for len(c.b) > 0 && c.err == nil {
 		f := c.binary()
 		if c.err == nil {
-			p.Filters = append(p.Filters, d.str(f))
+			lastFilter := ""
+			if i := len(p.Filters); i < len(last) {
+				lastFilter = last[i]
+			}
+			p.Filters = append(p.Filters, d.strLast(lastFilter, f))
 		}
 	}
 	if c.err != nil {

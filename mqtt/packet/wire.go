@@ -33,20 +33,39 @@ func AppendBinary(b []byte, d []byte) []byte {
 // [MQTT-1.5.3-2]), and at most 65,535 bytes. (utf8.ValidString alone
 // accepts U+0000.)
 func ValidString(s string) bool {
-	if len(s) > 0xffff {
+	n := len(s)
+	if n > 0xffff {
 		return false
 	}
-	// ASCII fast path, eight bytes at a time: stop at the first word that
-	// holds a zero byte or a byte with the high bit set.
+	// ASCII fast path, eight bytes at a time; the tail is checked as the
+	// last eight bytes, overlapping what was checked already.
 	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if x&msb != 0 || zeroByte(x) {
-			break
+	for ; i+8 <= n; i += 8 {
+		if !asciiWord(word(s, i)) {
+			return validSlow(s[i:])
 		}
 	}
-	for ; i < len(s); i++ {
+	if i == n || (n >= 8 && asciiWord(word(s, n-8))) || (n < 8 && asciiWord(shortWord(s))) {
+		return true
+	}
+	return validSlow(s[i:])
+}
+
+// shortWord packs a string of fewer than eight bytes into a word, padded
+// with spaces, which every check here passes.
+func shortWord(s string) uint64 {
+	x := uint64(0x2020202020202020)
+	for i := 0; i < len(s) && i < 8; i++ {
+		x = x<<8 | uint64(s[i])
+	}
+	return x
+}
+
+// asciiWord reports whether the eight bytes of x are ASCII other than NUL.
+func asciiWord(x uint64) bool { return x&msb == 0 && !zeroByte(x) }
+
+func validSlow(s string) bool {
+	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == 0 {
 			return false
@@ -130,8 +149,9 @@ func scanTopic(s string) (ok, wild bool) {
 	if i == n {
 		return true, false
 	}
-	if n >= 8 && plainWord(word(s, n-8)) {
-		// The last eight bytes, overlapping the words already checked.
+	if (n >= 8 && plainWord(word(s, n-8))) || (n < 8 && plainWord(shortWord(s))) {
+		// The last eight bytes, overlapping the words already checked, or
+		// the whole of a short string.
 		return true, false
 	}
 	return ValidString(s[i:]), hasWildcardSlow(s[i:])
@@ -222,18 +242,18 @@ func (c *cursor) varint() uint32 {
 
 // binary reads two-byte-length-prefixed data, aliasing the body.
 func (c *cursor) binary() []byte {
-	n := int(c.u16())
-	if c.err != nil {
-		return nil
+	if b := c.b; len(b) >= 2 {
+		if end := 2 + (int(b[0])<<8 | int(b[1])); end <= len(b) {
+			c.b = b[end:]
+			return b[2:end:end]
+		}
 	}
-	if len(c.b) < n {
-		c.fail(errShortBody)
-		return nil
-	}
-	d := c.b[:n:n]
-	c.b = c.b[n:]
-	return d
+	c.short()
+	return nil
 }
+
+// short records that a field ran past the end of the body.
+func (c *cursor) short() { c.fail(errShortBody) }
 
 // take returns the next n bytes.
 func (c *cursor) take(n int) []byte {
