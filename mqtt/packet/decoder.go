@@ -33,7 +33,8 @@ type Decoder struct {
 
 	packets [16]Packet
 	willVal *Will
-	strs    [64]string // a two-way cache of recent short strings
+	strs    *[64]string // a two-way cache of recent short strings, made on first use
+	noCache bool        // for one-shot decoding: strings are always copied
 }
 
 // Decode parses the packet at the start of b and returns it with the number
@@ -175,8 +176,11 @@ func (d *Decoder) str(b []byte) string {
 	if n == 0 {
 		return ""
 	}
-	if n > 64 {
+	if n > 64 || d.noCache {
 		return string(b)
+	}
+	if d.strs == nil {
+		d.strs = new([64]string)
 	}
 	// Hash every byte, eight at a time, to pick a pair of slots; the
 	// content comparison decides, so a collision only costs an allocation.
@@ -217,6 +221,6 @@ func (d *Decoder) str(b []byte) string {
 // fields alias b, with the number of bytes used. The packet size limit is
 // DefaultMaxPacketSize.
 func Decode(b []byte, v mqtt.Version) (Packet, int, error) {
-	d := Decoder{Version: v}
+	d := Decoder{Version: v, noCache: true}
 	return d.Decode(b)
 }

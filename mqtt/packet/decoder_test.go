@@ -519,7 +519,7 @@ func TestDecoderReuse(t *testing.T) {
 func cacheSet(s string) int {
 	var d Decoder
 	d.str([]byte(s))
-	for i, c := range d.strs {
+	for i, c := range *d.strs {
 		if c == s {
 			return i / 2
 		}
