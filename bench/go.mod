@@ -1,0 +1,12 @@
+module github.com/mqttx/mqttx/bench
+
+go 1.26
+
+require (
+	github.com/eclipse/paho.golang v0.23.0
+	github.com/eclipse/paho.mqtt.golang v1.5.1
+	github.com/mochi-mqtt/server/v2 v2.7.9
+	github.com/mqttx/mqttx v0.0.0
+)
+
+replace github.com/mqttx/mqttx => ../
