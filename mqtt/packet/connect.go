@@ -152,8 +152,15 @@ func (c *Connect) validate(_ mqtt.Version) error {
 
 func (c *Connect) decode(d *Decoder, _ byte, body []byte, _ mqtt.Version) error {
 	cur := cursor{b: body}
-	name := cur.binary()
-	level := mqtt.Version(cur.u8())
+	var name []byte
+	var level mqtt.Version
+	if len(body) > 7 && string(body[:6]) == "\x00\x04MQTT" {
+		// The common case: "MQTT" at its fixed offset.
+		name, level, cur.b = body[2:6], mqtt.Version(body[6]), body[7:]
+	} else {
+		name = cur.binary()
+		level = mqtt.Version(cur.u8())
+	}
 	if cur.err != nil {
 		return cur.err
 	}
