@@ -103,6 +103,7 @@ const (
 // implied by the node and the group is empty.
 type entry struct {
 	client string
+	h      uint64 // the client's hash under the index's seed, for Result's dedupe
 	id     uint32
 	qos    mqtt.QoS
 	flags  uint8 // flagNoLocal | flagRAP | RetainHandling<<2
@@ -294,7 +295,7 @@ func (x *Index) addSub(n *node, s Subscription) (existed bool) {
 		ex = *l.x
 	}
 	if s.Group == "" {
-		e := entry{client: s.Client, id: s.ID, qos: s.QoS, flags: s.RetainHandling << 2}
+		e := entry{client: s.Client, h: x.hf(s.Client), id: s.ID, qos: s.QoS, flags: s.RetainHandling << 2}
 		if s.NoLocal {
 			e.flags |= flagNoLocal
 		}

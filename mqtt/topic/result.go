@@ -1,7 +1,6 @@
 package topic
 
 import (
-	"hash/maphash"
 	"math/bits"
 	"strings"
 
@@ -31,8 +30,7 @@ type Result struct {
 	// linearMax of them, then through an open-addressing table of ds
 	// indexes plus one (0 is empty).
 	hashing bool
-	table   []int32
-	seed    maphash.Seed
+	table   []int32 // probed by the clients' hashes (entry.h)
 }
 
 // Delivery is what one client gets: the merge of its matching ordinary
@@ -67,6 +65,7 @@ type SharedMatch struct {
 
 type delivery struct {
 	client   string
+	h        uint64 // the client's hash (entry.h)
 	qos      mqtt.QoS
 	noLocal  bool
 	rap      bool
@@ -162,7 +161,7 @@ func (r *Result) addTable(t *table[*entry]) {
 
 // add merges one ordinary subscription into its client's delivery.
 func (r *Result) add(e *entry) {
-	i, fresh := r.find(e.client)
+	i, fresh := r.find(e.client, e.h)
 	d := &r.ds[i]
 	nl, rap := e.flags&flagNoLocal != 0, e.flags&flagRAP != 0
 	if fresh {
@@ -180,14 +179,17 @@ func (r *Result) add(e *entry) {
 
 // find returns the index in ds of client's delivery, appending a new one
 // (fresh) when there is none.
-func (r *Result) find(client string) (i int, fresh bool) {
+//
+// h is the client's hash, computed once when it subscribed: clients are
+// told apart by it first and compared byte by byte only when it is equal.
+func (r *Result) find(client string, h uint64) (i int, fresh bool) {
 	if !r.hashing {
 		for i := range r.ds {
-			if r.ds[i].client == client {
+			if r.ds[i].h == h && r.ds[i].client == client {
 				return i, false
 			}
 		}
-		r.ds = append(r.ds, delivery{client: client})
+		r.ds = append(r.ds, delivery{client: client, h: h})
 		if len(r.ds) > linearMax {
 			r.rehash(4 * linearMax)
 		}
@@ -197,14 +199,14 @@ func (r *Result) find(client string) (i int, fresh bool) {
 		r.rehash(2 * len(r.table))
 	}
 	mask := uint64(len(r.table) - 1)
-	for p := maphash.String(r.seed, client) & mask; ; p = (p + 1) & mask {
+	for p := h & mask; ; p = (p + 1) & mask {
 		v := r.table[p]
 		if v == 0 {
-			r.ds = append(r.ds, delivery{client: client})
+			r.ds = append(r.ds, delivery{client: client, h: h})
 			r.table[p] = int32(len(r.ds))
 			return len(r.ds) - 1, true
 		}
-		if r.ds[v-1].client == client {
+		if d := &r.ds[v-1]; d.h == h && d.client == client {
 			return int(v - 1), false
 		}
 	}
@@ -219,13 +221,10 @@ func (r *Result) rehash(size int) {
 	} else {
 		r.table = make([]int32, size)
 	}
-	if r.seed == (maphash.Seed{}) {
-		r.seed = maphash.MakeSeed()
-	}
 	r.hashing = true
 	mask := uint64(size - 1)
 	for i := range r.ds {
-		p := maphash.String(r.seed, r.ds[i].client) & mask
+		p := r.ds[i].h & mask
 		for r.table[p] != 0 {
 			p = (p + 1) & mask
 		}
