@@ -40,7 +40,7 @@ func ExampleIndex() {
 	x.Subscribe(topic.Subscription{Client: "w2", Group: "workers", Filter: "site/#"})
 
 	var r topic.Result // reuse across calls
-	x.Match("site/7/temp", &r)
+	x.Match("site/7/temp", "", &r)
 	for i := range r.Len() {
 		d := r.At(i)
 		fmt.Println(d.Client, d.QoS, len(d.IDs), "identifiers")

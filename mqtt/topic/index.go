@@ -520,11 +520,19 @@ func (x *Index) nodeCount() int {
 }
 
 // Match finds the subscriptions matching the topic name, which must be a
-// valid name (see [ValidateName]). It resets r and fills it: ordinary
-// subscriptions merged per client, shared ones per group. It takes no lock
-// and allocates nothing once r's buffers have grown.
-func (x *Index) Match(name string, r *Result) {
+// valid name (see [ValidateName]), for a message sent by the client
+// publisher ("" when the message does not come from a client). It resets
+// r and fills it: ordinary subscriptions merged per client, shared ones
+// per group. The publisher's own subscriptions with No Local are left out,
+// so they neither deliver the message nor raise its QoS or add their
+// identifiers [MQTT-3.8.3-3]. It takes no lock and allocates nothing once
+// r's buffers have grown.
+func (x *Index) Match(name, publisher string, r *Result) {
 	r.reset(name)
+	r.publisher, r.pubHash = publisher, 0
+	if publisher != "" {
+		r.pubHash = x.hf(publisher)
+	}
 	if len(r.lv) > 0 {
 		x.walk(r, &x.root, 0)
 	}

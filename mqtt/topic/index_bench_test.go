@@ -118,7 +118,7 @@ func benchMatch(b *testing.B, n int) {
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		x.Match(topics[i%len(topics)], &r)
+		x.Match(topics[i%len(topics)], "", &r)
 		clients += r.Len()
 		groups += r.Groups()
 		i++
@@ -137,7 +137,7 @@ func BenchmarkIndexMatchParallel(b *testing.B) {
 		var r Result
 		i := rand.IntN(len(topics))
 		for pb.Next() {
-			x.Match(topics[i%len(topics)], &r)
+			x.Match(topics[i%len(topics)], "", &r)
 			i++
 		}
 	})

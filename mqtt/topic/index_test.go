@@ -20,7 +20,7 @@ func describe(r *Result) string {
 		d := r.At(i)
 		ids := slices.Clone(d.IDs)
 		slices.Sort(ids)
-		lines = append(lines, fmt.Sprintf("%s q%d nl=%v rap=%v ids=%v", d.Client, d.QoS, d.NoLocal, d.RetainAsPublished, ids))
+		lines = append(lines, fmt.Sprintf("%s q%d rap=%v ids=%v", d.Client, d.QoS, d.RetainAsPublished, ids))
 	}
 	var groups []string
 	for i := range r.Groups() {
@@ -44,16 +44,18 @@ type subKey struct{ client, group, filter string }
 
 // bruteForce computes what Index.Match should report, from Match over
 // every subscription.
-func bruteForce(subs map[subKey]Subscription, name string) string {
+func bruteForce(subs map[subKey]Subscription, name, publisher string) string {
 	type acc struct {
-		qos     mqtt.QoS
-		nl, rap bool
-		ids     []uint32
+		qos mqtt.QoS
+		rap bool
+		ids []uint32
 	}
 	clients := map[string]*acc{}
 	groups := map[[2]string][]string{}
 	for _, s := range subs {
-		if !Match(s.Filter, name) {
+		// No Local applies to ordinary subscriptions only (on a shared one
+		// it is a protocol error the broker refuses before subscribing).
+		if !Match(s.Filter, name) || (s.NoLocal && s.Group == "" && publisher != "" && s.Client == publisher) {
 			continue
 		}
 		if s.Group != "" {
@@ -63,11 +65,10 @@ func bruteForce(subs map[subKey]Subscription, name string) string {
 		}
 		a := clients[s.Client]
 		if a == nil {
-			a = &acc{qos: s.QoS, nl: s.NoLocal, rap: s.RetainAsPublished}
+			a = &acc{qos: s.QoS, rap: s.RetainAsPublished}
 			clients[s.Client] = a
 		} else {
 			a.qos = max(a.qos, s.QoS)
-			a.nl = a.nl && s.NoLocal
 			a.rap = a.rap || s.RetainAsPublished
 		}
 		if s.ID != 0 {
@@ -80,7 +81,7 @@ func bruteForce(subs map[subKey]Subscription, name string) string {
 		if a.ids == nil {
 			a.ids = []uint32{}
 		}
-		lines = append(lines, fmt.Sprintf("%s q%d nl=%v rap=%v ids=%v", c, a.qos, a.nl, a.rap, a.ids))
+		lines = append(lines, fmt.Sprintf("%s q%d rap=%v ids=%v", c, a.qos, a.rap, a.ids))
 	}
 	for k, ms := range groups {
 		slices.Sort(ms)
@@ -116,24 +117,50 @@ func TestIndexMerge(t *testing.T) {
 	}
 	for _, c := range []struct{ name, want string }{
 		{"a/b", strings.Join([]string{
-			"c1 q2 nl=false rap=true ids=[1 2 4]",
-			"c2 q1 nl=true rap=false ids=[7]",
+			"c1 q2 rap=true ids=[1 2 4]",
+			"c2 q1 rap=false ids=[7]",
 			"$share/g/a/# [c5/q0/0]",
 			"$share/g/a/b [c1/q1/9 c4/q2/0]",
 			"$share/h/a/+ [c4/q0/0]",
 		}, "\n")},
 		{"a", strings.Join([]string{
-			"c1 q1 nl=false rap=false ids=[4]",
+			"c1 q1 rap=false ids=[4]",
 			"$share/g/a/# [c5/q0/0]",
 		}, "\n")},
-		{"x", "c1 q0 nl=true rap=false ids=[4]\nc3 q2 nl=false rap=false ids=[]"},
-		{"$SYS/uptime", "c6 q0 nl=false rap=false ids=[]"},
-		{"b/c", "c1 q0 nl=true rap=false ids=[4]"},
+		{"x", "c1 q0 rap=false ids=[4]\nc3 q2 rap=false ids=[]"},
+		{"$SYS/uptime", "c6 q0 rap=false ids=[]"},
+		{"b/c", "c1 q0 rap=false ids=[4]"},
 	} {
 		var r Result
-		x.Match(c.name, &r)
+		x.Match(c.name, "", &r)
 		if got := describe(&r); got != c.want {
 			t.Errorf("Match(%q):\ngot\n%s\nwant\n%s", c.name, got, c.want)
+		}
+	}
+	// Published by c1: its No Local subscriptions (a/b, a/+, #) take no part,
+	// so c1 gets one copy through a/# alone, at that subscription's QoS and
+	// without the others' identifiers. Shared subscriptions still match.
+	for _, c := range []struct{ publisher, name, want string }{
+		{"c1", "a/b", strings.Join([]string{
+			"c1 q1 rap=false ids=[]",
+			"c2 q1 rap=false ids=[7]",
+			"$share/g/a/# [c5/q0/0]",
+			"$share/g/a/b [c1/q1/9 c4/q2/0]",
+			"$share/h/a/+ [c4/q0/0]",
+		}, "\n")},
+		{"c1", "x", "c3 q2 rap=false ids=[]"},
+		{"c2", "a/b", strings.Join([]string{
+			"c1 q2 rap=true ids=[1 2 4]",
+			"$share/g/a/# [c5/q0/0]",
+			"$share/g/a/b [c1/q1/9 c4/q2/0]",
+			"$share/h/a/+ [c4/q0/0]",
+		}, "\n")},
+		{"c3", "x", "c1 q0 rap=false ids=[4]\nc3 q2 rap=false ids=[]"}, // c3's own subscription has no No Local
+	} {
+		var r Result
+		x.Match(c.name, c.publisher, &r)
+		if got := describe(&r); got != c.want {
+			t.Errorf("Match(%q) from %s:\ngot\n%s\nwant\n%s", c.name, c.publisher, got, c.want)
 		}
 	}
 }
@@ -152,8 +179,8 @@ func TestIndexReplace(t *testing.T) {
 		t.Errorf("Len: got %d, want 2", got)
 	}
 	var r Result
-	x.Match("a", &r)
-	want := "c q2 nl=false rap=true ids=[3]\n$share/g/a [c/q1/0]"
+	x.Match("a", "", &r)
+	want := "c q2 rap=true ids=[3]\n$share/g/a [c/q1/0]"
 	if got := describe(&r); got != want {
 		t.Errorf("Match:\ngot\n%s\nwant\n%s", got, want)
 	}
@@ -240,9 +267,13 @@ func TestIndexBruteForce(t *testing.T) {
 		}
 		for range 30 {
 			name := randomName(rng)
-			x.Match(name, &r)
-			if got, want := describe(&r), bruteForce(subs, name); got != want {
-				t.Fatalf("step %d: Match(%q):\ngot\n%s\nwant\n%s", step, name, got, want)
+			publisher := "" // a message from the server, or from one of the clients
+			if rng.IntN(3) > 0 {
+				publisher = fmt.Sprintf("c%d", rng.IntN(40))
+			}
+			x.Match(name, publisher, &r)
+			if got, want := describe(&r), bruteForce(subs, name, publisher); got != want {
+				t.Fatalf("step %d: Match(%q, publisher %q):\ngot\n%s\nwant\n%s", step, name, publisher, got, want)
 			}
 		}
 	}
@@ -315,8 +346,8 @@ func TestIndexBusyFilter(t *testing.T) {
 	var r Result
 	check := func() {
 		t.Helper()
-		x.Match("busy/x", &r)
-		if got, want := describe(&r), bruteForce(subs, "busy/x"); got != want {
+		x.Match("busy/x", "", &r)
+		if got, want := describe(&r), bruteForce(subs, "busy/x", ""); got != want {
 			t.Fatalf("Match(busy/x) with %d subscriptions:\ngot\n%s\nwant\n%s", len(subs), got, want)
 		}
 	}
@@ -343,7 +374,7 @@ func TestIndexMembersImmutable(t *testing.T) {
 	x := NewIndex()
 	x.Subscribe(Subscription{Client: "a", Group: "g", Filter: "t", QoS: 1})
 	var r Result
-	x.Match("t", &r)
+	x.Match("t", "", &r)
 	before := r.Group(0).Members
 	x.Subscribe(Subscription{Client: "a", Group: "g", Filter: "t", QoS: 2})
 	x.Subscribe(Subscription{Client: "b", Group: "g", Filter: "t"})
@@ -365,15 +396,15 @@ func TestIndexMatchAllocs(t *testing.T) {
 	names := []string{"s/1/d/1", "s/3/d/3", "s/19/d/49", "s/7", "x/y", "$SYS/a", "s/1/d/1/extra/levels/here"}
 	var r Result
 	for _, n := range names {
-		x.Match(n, &r)
+		x.Match(n, "", &r)
 	}
-	x.Match("s/1/d/1", &r)
+	x.Match("s/1/d/1", "", &r)
 	if r.Len() < 20 {
 		t.Fatalf("Match(s/1/d/1): got %d clients, want at least 20 (to use the client table)", r.Len())
 	}
 	got := testing.AllocsPerRun(50, func() {
 		for _, n := range names {
-			x.Match(n, &r)
+			x.Match(n, "", &r)
 		}
 	})
 	if got != 0 {
@@ -434,7 +465,7 @@ func TestIndexConcurrent(t *testing.T) {
 			var r Result
 			for !done.Load() || reads.Load() == 0 {
 				reads.Add(1)
-				x.Match("t/1/x", &r)
+				x.Match("t/1/x", "", &r)
 				seen := map[string]bool{}
 				found := 0
 				for i := range r.Len() {

@@ -22,9 +22,11 @@ type Result struct {
 	pending []pendingID
 	groups  []SharedMatch
 
-	name   string
-	lv     []level // levels of name
-	dollar bool    // name starts with '$'
+	name      string
+	publisher string // the sending client, whose No Local subscriptions are skipped
+	pubHash   uint64
+	lv        []level // levels of name
+	dollar    bool    // name starts with '$'
 
 	// Clients are found in ds by a linear scan while there are at most
 	// linearMax of them, then through an open-addressing table of ds
@@ -40,11 +42,9 @@ type Delivery struct {
 	// QoS is the highest QoS granted among the client's matching
 	// subscriptions.
 	QoS mqtt.QoS
-	// NoLocal is true only when every matching subscription of the client
-	// has No Local set: one subscription without it is enough for the
-	// client to receive its own message, through that subscription.
-	NoLocal bool
-	// RetainAsPublished is true when any matching subscription has it.
+	// RetainAsPublished is true when any matching subscription has it: a
+	// single copy goes to the client, and it keeps the RETAIN flag as
+	// published when any of its subscriptions asks for that.
 	RetainAsPublished bool
 	// IDs holds the non-zero subscription identifiers of all the client's
 	// matching subscriptions, in no particular order (one per
@@ -67,7 +67,6 @@ type delivery struct {
 	client   string
 	h        uint64 // the client's hash (entry.h)
 	qos      mqtt.QoS
-	noLocal  bool
 	rap      bool
 	start, n int32 // the client's IDs are ids[start:start+n]
 	fill     int32
@@ -96,7 +95,7 @@ func (r *Result) At(i int) Delivery {
 	if d.n > 0 {
 		ids = r.ids[d.start : d.start+d.n : d.start+d.n]
 	}
-	return Delivery{Client: d.client, QoS: d.qos, NoLocal: d.noLocal, RetainAsPublished: d.rap, IDs: ids}
+	return Delivery{Client: d.client, QoS: d.qos, RetainAsPublished: d.rap, IDs: ids}
 }
 
 // Groups returns the number of matching shared (group, filter) pairs.
@@ -161,14 +160,16 @@ func (r *Result) addTable(t *table[*entry]) {
 
 // add merges one ordinary subscription into its client's delivery.
 func (r *Result) add(e *entry) {
+	if e.flags&flagNoLocal != 0 && e.h == r.pubHash && r.publisher != "" && e.client == r.publisher {
+		return // [MQTT-3.8.3-3]
+	}
 	i, fresh := r.find(e.client, e.h)
 	d := &r.ds[i]
-	nl, rap := e.flags&flagNoLocal != 0, e.flags&flagRAP != 0
+	rap := e.flags&flagRAP != 0
 	if fresh {
-		d.qos, d.noLocal, d.rap, d.n = e.qos, nl, rap, 0
+		d.qos, d.rap, d.n = e.qos, rap, 0
 	} else {
 		d.qos = max(d.qos, e.qos)
-		d.noLocal = d.noLocal && nl
 		d.rap = d.rap || rap
 	}
 	if e.id != 0 {
