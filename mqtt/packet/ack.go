@@ -145,17 +145,12 @@ func decodeAck(d *Decoder, t Type, body []byte, v mqtt.Version, id *uint16, code
 	*id = c.u16()
 	*code = mqtt.Success
 	props.reset()
-	if v == mqtt.V5 && len(c.b) > 0 {
-		*code = mqtt.ReasonCode(c.u8())
-		if len(c.b) > 0 {
-			props.decode(d, &c, t)
+	if v != mqtt.V5 {
+		if err := c.end(t); err != nil {
+			return err
 		}
-	}
-	if c.err != nil {
-		return c.err
-	}
-	if len(c.b) != 0 {
-		return mqtt.Malformed("", "bytes after the end of "+t.String())
+	} else if err := c.reasonTail(d, t, code, props); err != nil {
+		return err
 	}
 	return validateAck(t, v, *id, *code, props)
 }

@@ -131,17 +131,5 @@ func decodeReasonBody(d *Decoder, t Type, body []byte, v mqtt.Version, code *mqt
 		return nil
 	}
 	c := cursor{b: body}
-	if len(c.b) > 0 {
-		*code = mqtt.ReasonCode(c.u8())
-		if len(c.b) > 0 {
-			props.decode(d, &c, t)
-		}
-	}
-	if c.err != nil {
-		return c.err
-	}
-	if len(c.b) != 0 {
-		return mqtt.Malformed("", "bytes after the end of "+t.String())
-	}
-	return nil
+	return c.reasonTail(d, t, code, props)
 }

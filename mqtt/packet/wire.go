@@ -255,6 +255,30 @@ func (c *cursor) binary() []byte {
 // short records that a field ran past the end of the body.
 func (c *cursor) short() { c.fail(errShortBody) }
 
+// reasonTail reads the end of an MQTT 5 acknowledgement, DISCONNECT or
+// AUTH body: an optional reason code, then optional properties, then
+// nothing more.
+func (c *cursor) reasonTail(d *Decoder, t Type, code *mqtt.ReasonCode, props *Properties) error {
+	if len(c.b) > 0 {
+		*code = mqtt.ReasonCode(c.u8())
+		if len(c.b) > 0 {
+			props.decode(d, c, t)
+		}
+	}
+	return c.end(t)
+}
+
+// end reports the first failure, or bytes left after the last field.
+func (c *cursor) end(t Type) error {
+	if c.err != nil {
+		return c.err
+	}
+	if len(c.b) != 0 {
+		return mqtt.Malformed("", "bytes after the end of "+t.String())
+	}
+	return nil
+}
+
 // take returns the next n bytes.
 func (c *cursor) take(n int) []byte {
 	if len(c.b) < n {
