@@ -2,6 +2,7 @@ package topic_test
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/mqttx/mqttx/mqtt"
 	"github.com/mqttx/mqttx/mqtt/topic"
@@ -72,4 +73,37 @@ func ExampleTree() {
 	// Output:
 	// 2 retained temperatures
 	// 40
+}
+
+func ExampleValidateFilterFor() {
+	// "$share/" makes a shared subscription in MQTT 5 only.
+	fmt.Println(topic.ValidateFilterFor(mqtt.V5, "$share/g"))
+	fmt.Println(topic.ValidateFilterFor(mqtt.V311, "$share/g"))
+	// The same rule has a different statement id in each version.
+	fmt.Println(topic.ValidateFilterFor(mqtt.V5, "a/b#"))
+	fmt.Println(topic.ValidateFilterFor(mqtt.V311, "a/b#"))
+	// Output:
+	// mqtt: topic filter invalid: no '/' after share name [MQTT-4.8.2-2]
+	// <nil>
+	// mqtt: topic filter invalid: '#' does not fill its level [MQTT-4.7.1-1]
+	// mqtt: topic filter invalid: '#' does not fill its level [MQTT-4.7.1-2]
+}
+
+func ExampleTree_AppendMatch() {
+	retained := topic.NewTree[string]()
+	retained.Set("site/1/temp", "21.5")
+	retained.Set("site/2/temp", "19.0")
+	retained.Set("site/2/hum", "40")
+
+	// Copy the matches out under the tree's lock, then do the slow work
+	// (sending to the subscriber) with no lock held.
+	var buf []string
+	buf = retained.AppendMatch(buf[:0], "site/+/temp")
+	slices.Sort(buf)
+	for _, v := range buf {
+		fmt.Println("send", v)
+	}
+	// Output:
+	// send 19.0
+	// send 21.5
 }

@@ -24,7 +24,12 @@ type Subscription struct {
 }
 
 // Index holds the subscriptions of a broker and finds those matching a
-// topic name. Build one with [NewIndex].
+// topic name. The zero value is an empty Index ready to use, as is the one
+// [NewIndex] returns. An Index must not be copied after first use.
+//
+// The Index does not list a client's subscriptions: the session keeps its
+// own list and calls Unsubscribe for each when it ends (see the package
+// documentation).
 //
 // Concurrency rules:
 //
@@ -42,10 +47,15 @@ type Subscription struct {
 //     changes that run concurrently with it and not others.
 //   - A node unlinked by Unsubscribe is never written again; a reader still
 //     standing on it finishes against the state it had.
+//   - seed and hf are set once, by the first Subscribe (or NewIndex),
+//     before any node is published. A reader uses them only after it has
+//     loaded a node from root.next: that atomic load orders it after their
+//     writes, and a reader that finds root.next nil matches nothing and
+//     needs no hash. So a zero Index needs no other synchronization.
 type Index struct {
 	root  node
-	seed  maphash.Seed // hashes level strings in the children tables
-	hf    hashFn       // maphash.String with seed, for writers
+	seed  maphash.Seed // hashes level strings in the children tables; see init
+	hf    hashFn       // maphash.String with seed; see init
 	count atomic.Int64 // number of subscriptions
 
 	mu       sync.Mutex          // serializes writers; guards the fields below
@@ -121,12 +131,26 @@ type interned struct {
 	refs int32
 }
 
-// NewIndex returns an empty Index.
+// NewIndex returns an empty Index. It is the same as new(Index), except
+// that the hash seed is chosen now rather than on the first Subscribe.
 func NewIndex() *Index {
-	x := &Index{seed: maphash.MakeSeed(), strs: make(map[string]interned)}
+	x := new(Index)
+	x.init()
+	return x
+}
+
+// init sets up the hashing and the interning map of an Index that has
+// none yet (a zero Index). Writers only, with x.mu held (or before x is
+// shared). It must run before the first node is published: readers rely
+// on that order (see the concurrency rules on [Index]).
+func (x *Index) init() {
+	if x.hf != nil {
+		return
+	}
+	x.seed = maphash.MakeSeed()
 	seed := x.seed
 	x.hf = func(s string) uint64 { return maphash.String(seed, s) }
-	return x
+	x.strs = make(map[string]interned)
 }
 
 // Len returns the number of subscriptions.
@@ -142,6 +166,7 @@ func (x *Index) Len() int { return int(x.count.Load()) }
 func (x *Index) Subscribe(s Subscription) (existed bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.init() // a zero Index gets its seed before its first node
 	n := &x.root
 	for f := s.Filter; ; {
 		i := strings.IndexByte(f, '/')
@@ -165,6 +190,8 @@ func (x *Index) Subscribe(s Subscription) (existed bool) {
 func (x *Index) Unsubscribe(client, group, filter string) (existed bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	// An Index that has never had a subscription has no nodes: the walk
+	// below stops at the root without hashing, so it needs no init.
 	path := append(x.path[:0], &x.root)
 	defer func() {
 		clear(path)
@@ -530,10 +557,13 @@ func (x *Index) nodeCount() int {
 func (x *Index) Match(name, publisher string, r *Result) {
 	r.reset(name)
 	r.publisher, r.pubHash = publisher, 0
-	if publisher != "" {
-		r.pubHash = x.hf(publisher)
-	}
-	if len(r.lv) > 0 {
+	// Load the root's children before touching x.hf: an Index with none
+	// matches nothing, and one with some has its hash set up (a zero
+	// Index gets it on the first Subscribe, before the first node).
+	if len(r.lv) > 0 && x.root.next.Load() != nil {
+		if publisher != "" {
+			r.pubHash = x.hf(publisher)
+		}
 		x.walk(r, &x.root, 0)
 	}
 	r.finish()

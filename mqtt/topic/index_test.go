@@ -525,3 +525,86 @@ func TestIndexConcurrent(t *testing.T) {
 	}
 	t.Logf("%d concurrent matches", reads.Load())
 }
+
+// TestIndexZero checks that a zero Index works without NewIndex: empty, it
+// matches nothing and unsubscribes nothing; then it behaves like any
+// other, with enough children and subscribers to use its hash tables.
+func TestIndexZero(t *testing.T) {
+	var x Index
+	var r Result
+	x.Match("a/b", "c1", &r)
+	if r.Len() != 0 || r.Groups() != 0 || x.Len() != 0 {
+		t.Errorf("zero Index: got %d clients, %d groups, Len %d, want none", r.Len(), r.Groups(), x.Len())
+	}
+	if x.Unsubscribe("c1", "", "a/b") || x.Unsubscribe("c1", "g", "a/b") {
+		t.Errorf("Unsubscribe on a zero Index: got true, want false")
+	}
+	subs := map[subKey]Subscription{}
+	for i := range 40 {
+		for _, s := range []Subscription{
+			{Client: fmt.Sprint("c", i), Filter: fmt.Sprint("l", i, "/b"), QoS: 1, ID: uint32(i + 1)}, // many root children
+			{Client: fmt.Sprint("c", i), Filter: "+/b", NoLocal: i%2 == 0},                            // a busy leaf
+			{Client: fmt.Sprint("c", i), Group: "g", Filter: "#"},
+		} {
+			if x.Subscribe(s) {
+				t.Fatalf("Subscribe(%+v): got existed, want new", s)
+			}
+			subs[subKey{s.Client, s.Group, s.Filter}] = s
+		}
+	}
+	if got := x.Len(); got != len(subs) {
+		t.Errorf("Len: got %d, want %d", got, len(subs))
+	}
+	for _, name := range []string{"l7/b", "l39/b", "x/b", "l7", "$SYS/b"} {
+		for _, pub := range []string{"", "c4", "c5"} {
+			x.Match(name, pub, &r)
+			if got, want := describe(&r), bruteForce(subs, name, pub); got != want {
+				t.Errorf("Match(%q, %q):\ngot\n%s\nwant\n%s", name, pub, got, want)
+			}
+		}
+	}
+	for k := range subs {
+		if !x.Unsubscribe(k.client, k.group, k.filter) {
+			t.Errorf("Unsubscribe(%v): got false, want true", k)
+		}
+	}
+	checkEmpty(t, &x)
+}
+
+// TestIndexZeroConcurrent matches against a zero Index while its first
+// subscriptions arrive (run it with -race): readers must not see the hash
+// set up half way.
+func TestIndexZeroConcurrent(t *testing.T) {
+	for range 20 {
+		x := new(Index)
+		var wg sync.WaitGroup
+		var done atomic.Bool
+		for w := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var r Result
+				for !done.Load() {
+					x.Match("a/b", fmt.Sprint("c", w), &r)
+					for i := range r.Len() {
+						if d := r.At(i); d.Client != "c0" && d.Client != "c1" {
+							t.Errorf("Match: got client %q, want c0 or c1", d.Client)
+						}
+					}
+				}
+			}()
+		}
+		for i := range 12 { // past the flat size of the root's children
+			x.Subscribe(Subscription{Client: "c0", Filter: fmt.Sprint("a", i, "/b")})
+		}
+		x.Subscribe(Subscription{Client: "c0", Filter: "a/b", NoLocal: true})
+		x.Subscribe(Subscription{Client: "c1", Filter: "a/+"})
+		done.Store(true)
+		wg.Wait()
+		var r Result
+		x.Match("a/b", "c0", &r)
+		if got, want := describe(&r), "c1 q0 rap=false ids=[]"; got != want {
+			t.Errorf("Match(a/b) from c0: got %q, want %q", got, want)
+		}
+	}
+}

@@ -18,11 +18,15 @@ const sharePrefix = "$share/"
 // '/', '+' or '#', then '/', then a valid non-empty filter. err is an
 // *mqtt.Error with code mqtt.TopicFilterInvalid; an invalid inner filter
 // reports the rule the inner filter breaks.
+//
+// Shared subscriptions are an MQTT 5.0 feature: the statement ids are those
+// of 5.0, and a broker calls ParseShared for MQTT 5 clients only (see
+// [ValidateFilterFor]).
 func ParseShared(filter string) (group, inner string, ok bool, err error) {
 	if !strings.HasPrefix(filter, sharePrefix) {
 		return "", "", false, nil
 	}
-	if err := checkString(filter, mqtt.TopicFilterInvalid, false); err != nil {
+	if err := checkString(mqtt.V5, filter, mqtt.TopicFilterInvalid, false); err != nil {
 		return "", "", true, err
 	}
 	rest := filter[len(sharePrefix):]
@@ -46,7 +50,7 @@ func ParseShared(filter string) (group, inner string, ok bool, err error) {
 	if inner == "" {
 		return "", "", true, invalid(mqtt.TopicFilterInvalid, "MQTT-4.8.2-2", "no filter after share name") // [MQTT-4.8.2-2]
 	}
-	if err := checkWildcards(inner); err != nil {
+	if err := checkWildcards(mqtt.V5, inner); err != nil {
 		return "", "", true, err
 	}
 	return group, inner, true, nil

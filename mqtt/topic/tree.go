@@ -7,7 +7,9 @@ import (
 
 // Tree maps topic names to values (a broker's retained messages) and finds
 // the names a filter matches by walking only the branches the filter can
-// reach. It is safe for concurrent use; readers share a read lock.
+// reach. It is safe for concurrent use; readers share a read lock, so
+// long matches belong outside it (see [Tree.AppendMatch]). The zero value
+// is an empty Tree ready to use.
 type Tree[V any] struct {
 	mu   sync.RWMutex
 	root tnode[V]
@@ -144,12 +146,40 @@ func (t *Tree[V]) find(name string) *tnode[V] {
 // Match calls fn for every stored name the filter matches (with the rules
 // of [Match], including the one for names starting with '$'), in no
 // particular order, until fn returns false. The filter must be valid and
-// not a "$share/" one. fn runs under the tree's read lock: it must not call
-// any method of t.
+// not a "$share/" one.
+//
+// fn runs under the tree's read lock: it must not call any method of t,
+// and it must be quick. While fn runs, Set and Delete wait, and once one
+// of them waits every new reader (Get, Len, Match) waits behind it, so a
+// slow fn stalls the whole tree. A broker must not send to a client, write
+// to a network connection, block on a queue or do any other slow work in
+// fn: it collects the values with [Tree.AppendMatch] and works on them
+// after the lock is released.
 func (t *Tree[V]) Match(filter string, fn func(name string, v V) bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	t.match(&t.root, filter, true, fn)
+}
+
+// AppendMatch appends to dst the values of every stored name the filter
+// matches (with the rules of [Tree.Match]), in no particular order, and
+// returns the extended slice. It holds the read lock only while copying
+// the values out, so the caller processes them with no lock held: this is
+// how a broker sends the retained messages matching a new subscription
+// without stalling writers. Reuse dst (dst[:0]) across calls to avoid
+// allocating.
+//
+// The values are copies taken at one instant; a later Set or Delete does
+// not change them (though a value that is a pointer still points to shared
+// data).
+func (t *Tree[V]) AppendMatch(dst []V, filter string) []V {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	t.match(&t.root, filter, true, func(_ string, v V) bool {
+		dst = append(dst, v)
+		return true
+	})
+	return dst
 }
 
 // match visits n's descendants that match filter, n standing for the

@@ -163,3 +163,115 @@ func BenchmarkTreeMatch(b *testing.B) {
 		})
 	}
 }
+
+// appendMatches returns what AppendMatch finds, sorted, after checking
+// that it kept dst's contents.
+func appendMatches(t *testing.T, tr *Tree[int], filter string) []int {
+	t.Helper()
+	got := tr.AppendMatch([]int{-1}, filter)
+	if len(got) == 0 || got[0] != -1 {
+		t.Fatalf("AppendMatch(%q): got %v, want dst's -1 kept first", filter, got)
+	}
+	got = got[1:]
+	slices.Sort(got)
+	return got
+}
+
+// TestTreeAppendMatch checks AppendMatch against Match and against Match
+// (the function) over every stored name.
+func TestTreeAppendMatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	tr := NewTree[int]()
+	want := map[string]int{}
+	for step := range 2000 {
+		n := randomName(rng)
+		if rng.IntN(4) == 0 {
+			tr.Delete(n)
+			delete(want, n)
+		} else {
+			tr.Set(n, step)
+			want[n] = step
+		}
+		if step%50 != 0 {
+			continue
+		}
+		for range 20 {
+			f := randomFilter(rng)
+			var brute, viaMatch []int
+			for n, v := range want {
+				if Match(f, n) {
+					brute = append(brute, v)
+				}
+			}
+			tr.Match(f, func(_ string, v int) bool { viaMatch = append(viaMatch, v); return true })
+			slices.Sort(brute)
+			slices.Sort(viaMatch)
+			got := appendMatches(t, tr, f)
+			if !slices.Equal(got, brute) {
+				t.Fatalf("AppendMatch(%q): got %v, want %v (brute force)", f, got, brute)
+			}
+			if !slices.Equal(got, viaMatch) {
+				t.Fatalf("AppendMatch(%q): got %v, want %v (Tree.Match)", f, got, viaMatch)
+			}
+		}
+	}
+	if got := appendMatches(t, NewTree[int](), "#"); len(got) != 0 {
+		t.Errorf("AppendMatch on an empty tree: got %v, want none", got)
+	}
+	var zero Tree[int] // the zero value works
+	zero.Set("a", 1)
+	if got := zero.AppendMatch(nil, "+"); !slices.Equal(got, []int{1}) {
+		t.Errorf("AppendMatch on a zero Tree: got %v, want [1]", got)
+	}
+}
+
+func TestTreeAppendMatchAllocs(t *testing.T) {
+	tr := NewTree[int]()
+	for i := range 100 {
+		tr.Set(fmt.Sprintf("s/%d/t", i), i)
+	}
+	dst := tr.AppendMatch(nil, "s/+/t")
+	got := testing.AllocsPerRun(100, func() {
+		dst = tr.AppendMatch(dst[:0], "s/+/t")
+	})
+	if got != 0 || len(dst) != 100 {
+		t.Errorf("AppendMatch into a grown buffer: got %v allocations and %d values, want 0 and 100", got, len(dst))
+	}
+}
+
+// TestTreeAppendMatchConcurrent runs AppendMatch beside writers (run it
+// with -race): values are handed out whole and the lock is released, so
+// writers keep going while the caller holds the results.
+func TestTreeAppendMatchConcurrent(t *testing.T) {
+	tr := NewTree[[2]int]()
+	for i := range 50 {
+		tr.Set(fmt.Sprintf("k/%d", i), [2]int{i, -i})
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 2000 {
+			n := fmt.Sprintf("k/%d", i%70)
+			if i%3 == 0 {
+				tr.Delete(n)
+			} else {
+				tr.Set(n, [2]int{i, -i})
+			}
+		}
+	}()
+	var dst [][2]int
+	for reading := true; reading; {
+		select {
+		case <-done:
+			reading = false
+		default:
+		}
+		dst = tr.AppendMatch(dst[:0], "k/+")
+		for _, v := range dst {
+			if v[0] != -v[1] {
+				t.Fatalf("AppendMatch: got torn value %v", v)
+			}
+		}
+		tr.Set("other", [2]int{}) // the caller holds no lock now
+	}
+}
