@@ -2,9 +2,11 @@ package fuzz
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -309,14 +311,19 @@ func diffSteps(a, b []step) string {
 // FuzzTopicIndex: an Index answers like brute force. filters holds topic
 // filters separated by NUL (which no valid filter contains); one whose
 // first byte is 0xFF (never valid UTF-8) is an unsubscribe of the rest.
-// Each filter is subscribed by clients c0..c{k-1}, k = 1 + clients%64,
-// with options derived from its position, so clients share filters,
-// subscriptions are replaced and leaves grow past their flat size. The
-// Index's Match of name must equal topic.Match over the subscriptions a
-// map model holds, merged per client and grouped per shared group, for a
+// Filter i is subscribed (or unsubscribed) by some of the clients
+// c0..c{k-1}, k = 1 + clients%64: by c{i%k} always and by c when
+// (c*(i+1)+clients)%3 != 0, so clients share some filters and not others
+// and a client's merged delivery differs from its neighbours'. Options
+// (QoS, No Local, Retain As Published, Retain Handling, identifier) come
+// from i and c, so subscriptions are replaced with other options and
+// leaves grow past their flat size. The Index's Match of name must equal
+// topic.Match over the subscriptions a map model holds, merged per client
+// and grouped per shared group (members compared field by field), for a
 // message from client c{clients%k} when the top bit of clients is set (its
-// own No Local subscriptions take no part) or from the server otherwise;
-// after everything is unsubscribed the Index is empty.
+// own No Local subscriptions take no part) or from the server otherwise.
+// Then half of the subscriptions are unsubscribed (each exactly once) and
+// Match is checked again; after the rest are, the Index is empty.
 func FuzzTopicIndex(f *testing.F) {
 	f.Fuzz(func(t *testing.T, filters, name string, clients byte) {
 		if topic.ValidateName(name) != nil {
@@ -339,6 +346,9 @@ func FuzzTopicIndex(f *testing.F) {
 				filter = raw
 			}
 			for c := range k {
+				if c != i%k && (c*(i+1)+int(clients))%3 == 0 {
+					continue // client c does not take filter i
+				}
 				client := "c" + strconv.Itoa(c)
 				kk := key{client, group, filter}
 				if unsub {
@@ -376,9 +386,34 @@ func FuzzTopicIndex(f *testing.F) {
 		x.Match(name, publisher, &r)
 		checkResult(t, &r, model2slice(model), name, publisher)
 
+		// Unsubscribe half (in an order derived from the input), match
+		// again, then unsubscribe the rest.
+		keys := make([]key, 0, len(model))
 		for kk := range model {
-			if !x.Unsubscribe(kk.client, kk.group, kk.filter) {
-				t.Fatalf("Unsubscribe(%q, %q, %q) found nothing", kk.client, kk.group, kk.filter)
+			keys = append(keys, kk)
+		}
+		slices.SortFunc(keys, func(a, b key) int {
+			return cmp.Or(strings.Compare(a.filter, b.filter), strings.Compare(a.group, b.group), strings.Compare(a.client, b.client))
+		})
+		for pass := range 2 {
+			for j, kk := range keys {
+				if (j+int(clients))%2 != pass {
+					continue
+				}
+				if !x.Unsubscribe(kk.client, kk.group, kk.filter) {
+					t.Fatalf("Unsubscribe(%q, %q, %q) found nothing", kk.client, kk.group, kk.filter)
+				}
+				if x.Unsubscribe(kk.client, kk.group, kk.filter) {
+					t.Fatalf("Unsubscribe(%q, %q, %q) twice found it twice", kk.client, kk.group, kk.filter)
+				}
+				delete(model, kk)
+			}
+			if x.Len() != len(model) {
+				t.Fatalf("Len() = %d after unsubscribing, want %d", x.Len(), len(model))
+			}
+			if pass == 0 {
+				x.Match(name, publisher, &r)
+				checkResult(t, &r, model2slice(model), name, publisher)
 			}
 		}
 		if x.Len() != 0 {
@@ -410,14 +445,14 @@ func checkResult(t *testing.T, r *topic.Result, subs []topic.Subscription, name,
 		matching int
 	}
 	want := map[string]*merged{}
-	wantGroups := map[[2]string][]string{} // (group, filter) -> member clients
+	wantGroups := map[[2]string][]topic.Subscription{} // (group, filter) -> members
 	for _, s := range subs {
 		if !topic.Match(s.Filter, name) {
 			continue
 		}
 		if s.Group != "" {
 			g := [2]string{s.Group, s.Filter}
-			wantGroups[g] = append(wantGroups[g], s.Client)
+			wantGroups[g] = append(wantGroups[g], s)
 			continue
 		}
 		if s.NoLocal && s.Client == publisher {
@@ -462,35 +497,54 @@ func checkResult(t *testing.T, r *topic.Result, subs []topic.Subscription, name,
 		if !ok {
 			t.Fatalf("Match(%q): unexpected group %q filter %q", name, g.Group, g.Filter)
 		}
-		var got []string
 		for _, s := range g.Members {
 			if s.Group != g.Group || s.Filter != g.Filter {
 				t.Fatalf("Match(%q): group %q/%q holds member %+v", name, g.Group, g.Filter, s)
 			}
-			got = append(got, s.Client)
 		}
-		slices.Sort(got)
-		slices.Sort(members)
+		got := slices.Clone(g.Members)
+		byClient := func(a, b topic.Subscription) int { return strings.Compare(a.Client, b.Client) }
+		slices.SortFunc(got, byClient)
+		slices.SortFunc(members, byClient)
 		if !slices.Equal(got, members) {
-			t.Fatalf("Match(%q): group %q/%q members %v, want %v", name, g.Group, g.Filter, got, members)
+			t.Fatalf("Match(%q): group %q/%q members\n%+v\nwant\n%+v", name, g.Group, g.Filter, got, members)
 		}
 		delete(wantGroups, [2]string{g.Group, g.Filter})
 	}
 }
 
-// FuzzTopicValidate: validation never panics; topic.Match agrees with a
-// naive reference matcher on every valid (filter, name); "#" matches every
-// valid name not starting with '$'; a valid name is a valid filter that
-// matches itself; and topic's UTF-8 rules agree with packet.ValidString.
+// FuzzTopicValidate: ValidateName, ValidateFilter and ParseShared agree
+// with an independent reference of the topic rules (topicref_test.go) on
+// every input, each input checked both as a name and as a filter: valid
+// exactly when the reference finds no broken rule, and otherwise an
+// *mqtt.Error of the right code (TopicNameInvalid or TopicFilterInvalid)
+// naming one of the rules the reference finds broken; the same for
+// "$share/" followed by each input. ParseShared reports
+// "$share/" exactly by prefix and splits a valid shared filter into
+// (group, inner) with "$share/"+group+"/"+inner == filter, as the
+// reference does. On UTF-8 topic agrees with packet.ValidString. For a
+// valid name: "#" matches it unless it starts with '$'; unless it starts
+// with "$share/" it is a valid filter matching itself; and topic.Match
+// agrees with a naive split-based matcher on the filter (or the inner
+// filter of a valid shared one) and on filters built from the name to
+// match it (a level replaced by '+', a prefix followed by '#').
 func FuzzTopicValidate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, filter, name string) {
 		nameErr := topic.ValidateName(name)
 		filterErr := topic.ValidateFilter(filter)
-		for _, err := range []error{nameErr, filterErr} {
-			var e *mqtt.Error
-			if err != nil && (!errors.As(err, &e) || (e.Code != mqtt.TopicNameInvalid && e.Code != mqtt.TopicFilterInvalid)) {
-				t.Fatalf("validation error %v is not a topic *mqtt.Error", err)
-			}
+		checkTopicErr(t, "ValidateName", name, nameErr, mqtt.TopicNameInvalid, refNameRules(name))
+		checkTopicErr(t, "ValidateFilter", filter, filterErr, mqtt.TopicFilterInvalid, refFilterRules(filter))
+		// Each input under the other rule set too.
+		checkTopicErr(t, "ValidateName", filter, topic.ValidateName(filter), mqtt.TopicNameInvalid, refNameRules(filter))
+		checkTopicErr(t, "ValidateFilter", name, topic.ValidateFilter(name), mqtt.TopicFilterInvalid, refFilterRules(name))
+		inner := checkParseShared(t, filter)
+		checkParseShared(t, name)
+		// Each input as the rest of a shared filter, so that the shared
+		// rules see inputs the fuzzer need not prefix with "$share/".
+		for _, s := range []string{filter, name} {
+			sh := "$share/" + s
+			checkTopicErr(t, "ValidateFilter", sh, topic.ValidateFilter(sh), mqtt.TopicFilterInvalid, refFilterRules(sh))
+			checkParseShared(t, sh)
 		}
 		for _, s := range []string{name, filter} {
 			if s != "" && !strings.ContainsAny(s, "+#") {
@@ -513,28 +567,207 @@ func FuzzTopicValidate(f *testing.F) {
 				t.Fatalf("Match(%q, %q) = false", name, name)
 			}
 		}
-		if filterErr != nil || strings.HasPrefix(filter, "$share/") {
-			return
-		}
-		if got, want := topic.Match(filter, name), refMatch(filter, name); got != want {
-			t.Fatalf("Match(%q, %q) = %v, reference says %v", filter, name, got, want)
+		filters := append([]string{filter, inner}, refFiltersFor(name, 8)...)
+		for _, fl := range filters {
+			// Ordinary valid filters only: Match takes the inner filter of
+			// a shared one.
+			if strings.HasPrefix(fl, "$share/") || len(refStringRules(fl)) > 0 || len(refLevelRules(fl)) > 0 {
+				continue
+			}
+			if got, want := topic.Match(fl, name), refMatch(fl, name); got != want {
+				t.Fatalf("Match(%q, %q) = %v, reference says %v", fl, name, got, want)
+			}
 		}
 	})
 }
 
-// refMatch is the matching rule written the slow, obvious way.
-func refMatch(filter, name string) bool {
-	if name[0] == '$' && (filter[0] == '+' || filter[0] == '#') {
-		return false
-	}
-	fl, nl := strings.Split(filter, "/"), strings.Split(name, "/")
-	for i, f := range fl {
-		if f == "#" {
-			return true // matches the parent level too: "a/#" matches "a"
+// checkTopicErr fails unless err, from fn(s), agrees with the reference:
+// nil exactly when no rule is broken, otherwise a local *mqtt.Error with
+// the given code, a reason, and a rule among those broken.
+func checkTopicErr(t *testing.T, fn, s string, err error, code mqtt.ReasonCode, broken []string) {
+	t.Helper()
+	if (err == nil) != (len(broken) == 0) {
+		if err == nil {
+			t.Fatalf("%s(%q) = nil, but the reference finds %v broken", fn, s, broken)
 		}
-		if i >= len(nl) || (f != "+" && f != nl[i]) {
-			return false
+		t.Fatalf("%s(%q) = %v, but the reference finds it valid", fn, s, err)
+	}
+	if err == nil {
+		return
+	}
+	var e *mqtt.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("%s(%q): error %T %v is not an *mqtt.Error", fn, s, err, err)
+	}
+	if e.Code != code || e.Remote || e.Reason == "" {
+		t.Fatalf("%s(%q): error %+v, want code %v, local, with a reason", fn, s, *e, code)
+	}
+	if !slices.Contains(broken, e.Rule) {
+		t.Fatalf("%s(%q): error names rule %q, the reference finds %v broken", fn, s, e.Rule, broken)
+	}
+}
+
+// checkParseShared checks ParseShared(s) against the reference and
+// returns the inner filter of a valid shared filter ("" otherwise).
+func checkParseShared(t *testing.T, s string) string {
+	t.Helper()
+	group, inner, ok, err := topic.ParseShared(s)
+	if ok != strings.HasPrefix(s, "$share/") {
+		t.Fatalf("ParseShared(%q): ok = %v", s, ok)
+	}
+	if !ok {
+		if group != "" || inner != "" || err != nil {
+			t.Fatalf("ParseShared(%q) of an ordinary filter = %q, %q, %v", s, group, inner, err)
+		}
+		return ""
+	}
+	checkTopicErr(t, "ParseShared", s, err, mqtt.TopicFilterInvalid, refFilterRules(s))
+	if err != nil {
+		if group != "" || inner != "" {
+			t.Fatalf("ParseShared(%q) failed (%v) but returned %q, %q", s, err, group, inner)
+		}
+		return ""
+	}
+	wg, wi, _ := refShared(s)
+	if group != wg || inner != wi || "$share/"+group+"/"+inner != s {
+		t.Fatalf("ParseShared(%q) = %q, %q; want %q, %q", s, group, inner, wg, wi)
+	}
+	return inner
+}
+
+// FuzzTopicTree: a topic.Tree behaves like a map from names to values
+// whose Match is topic.Match over the keys. names holds entries separated
+// by NUL; entry i is Set(entry, i) when it is a valid name (others are
+// skipped), or, when its first byte is 0xFF, Delete of the rest (valid or
+// not). Set and Delete report what the map model says, Get and Len agree
+// with it (invalid and deleted names are absent). Tree.Match, for filter
+// (the inner one of a valid shared filter) and for filters built from the
+// stored names, yields every stored name topic.Match accepts, once, with
+// its value, and nothing else; a walk whose fn returns false after j
+// calls (j from the input) makes exactly j calls. After everything is
+// deleted the tree is empty and matches nothing.
+func FuzzTopicTree(f *testing.F) {
+	f.Fuzz(func(t *testing.T, names, filter string) {
+		tr := topic.NewTree[int]()
+		model := map[string]int{}
+		var probes []string // every name mentioned, for Get
+		for i, raw := range strings.Split(names, "\x00") {
+			del := strings.HasPrefix(raw, "\xff")
+			if del {
+				raw = raw[1:]
+			}
+			probes = append(probes, raw)
+			_, had := model[raw]
+			if del {
+				if got := tr.Delete(raw); got != had {
+					t.Fatalf("Delete(%q) = %v, want %v", raw, got, had)
+				}
+				delete(model, raw)
+				continue
+			}
+			if topic.ValidateName(raw) != nil {
+				continue
+			}
+			if got := tr.Set(raw, i); got != had {
+				t.Fatalf("Set(%q) = %v, want %v", raw, got, had)
+			}
+			model[raw] = i
+		}
+		checkTree(t, tr, model, probes)
+
+		filters := []string{filter, "#", "+", "+/#", "+/+"}
+		if g, inner, ok, err := topic.ParseShared(filter); ok && err == nil && g != "" {
+			filters = append(filters, inner)
+		}
+		built := 0
+		for _, p := range probes {
+			if _, ok := model[p]; ok && built < 3 {
+				filters = append(filters, refFiltersFor(p, 4)...)
+				built++
+			}
+		}
+		for _, fl := range filters {
+			if strings.HasPrefix(fl, "$share/") || topic.ValidateFilter(fl) != nil {
+				continue
+			}
+			checkTreeMatch(t, tr, model, fl, len(names)+len(filter))
+		}
+
+		for n := range model {
+			if !tr.Delete(n) {
+				t.Fatalf("Delete(%q) of a stored name = false", n)
+			}
+			if tr.Delete(n) {
+				t.Fatalf("Delete(%q) twice = true twice", n)
+			}
+			delete(model, n)
+		}
+		checkTree(t, tr, model, probes)
+		for _, fl := range filters[:2] {
+			if topic.ValidateFilter(fl) == nil && !strings.HasPrefix(fl, "$share/") {
+				tr.Match(fl, func(n string, v int) bool {
+					t.Errorf("empty tree: Match(%q) yields %q=%d", fl, n, v)
+					return true
+				})
+			}
+		}
+	})
+}
+
+// checkTree checks Len and Get against the model, for the stored names
+// and every other name in probes.
+func checkTree(t *testing.T, tr *topic.Tree[int], model map[string]int, probes []string) {
+	t.Helper()
+	if tr.Len() != len(model) {
+		t.Fatalf("Len() = %d, want %d", tr.Len(), len(model))
+	}
+	for _, p := range probes {
+		want, wok := model[p]
+		if got, ok := tr.Get(p); ok != wok || got != want {
+			t.Fatalf("Get(%q) = %d, %v; want %d, %v", p, got, ok, want, wok)
 		}
 	}
-	return len(fl) == len(nl)
+}
+
+// checkTreeMatch compares tr.Match(filter) with topic.Match over the
+// model, then checks that a walk stopped after j calls (1 <= j <= the
+// number of matches, j from seed) makes exactly j.
+func checkTreeMatch(t *testing.T, tr *topic.Tree[int], model map[string]int, filter string, seed int) {
+	t.Helper()
+	want := map[string]int{}
+	for n, v := range model {
+		if topic.Match(filter, n) {
+			want[n] = v
+		}
+	}
+	got := map[string]int{}
+	var dups []string
+	tr.Match(filter, func(n string, v int) bool {
+		if _, dup := got[n]; dup {
+			dups = append(dups, n)
+		}
+		got[n] = v
+		return true
+	})
+	if len(dups) > 0 {
+		t.Fatalf("Match(%q) yields %q more than once", filter, dups)
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("Match(%q) yields\n%v\ntopic.Match over the stored names gives\n%v", filter, got, want)
+	}
+	if len(want) == 0 {
+		return
+	}
+	j := 1 + seed%len(want)
+	calls := 0
+	tr.Match(filter, func(n string, v int) bool {
+		calls++
+		if w, ok := want[n]; !ok || w != v {
+			t.Errorf("Match(%q) stopped early yields %q=%d, not a match", filter, n, v)
+		}
+		return calls < j
+	})
+	if calls != j {
+		t.Fatalf("Match(%q): fn returned false on call %d, but the walk made %d calls", filter, j, calls)
+	}
 }

@@ -568,6 +568,16 @@ func topicTargets() {
 		{"invalid-filters-skipped", strings.Join([]string{"a/#/b", "a+", "#a", "", "a\x01/b"}, nul), "a/b", 1},
 		{"utf8-levels", strings.Join([]string{"\xf0\x9f\x98\x80/+", "+/\xc3\xa9", "\xef\xbf\xbf"}, nul), "\xf0\x9f\x98\x80/\xc3\xa9", 2},
 		{"deep", strings.Repeat("+/", 30) + "#", strings.Repeat("l/", 40) + "end", 1},
+		// Clients take different subsets of the filters (client c takes
+		// filter i when c == i%k or (c*(i+1)+clients)%3 != 0), so their
+		// merged deliveries differ; a set top bit makes c{clients%k} the
+		// publisher, whose No Local subscriptions take no part.
+		{"subsets-merge", strings.Join([]string{"a/b", "a/+", "+/b", "#", "a/#", "+/+"}, nul), "a/b", 5},
+		{"subsets-publisher-nolocal", strings.Join([]string{"a/b", "a/+", "+/b", "#", "a/#", "+/+"}, nul), "a/b", 0x80 | 5},
+		{"subsets-publisher-c0", strings.Join([]string{"x", "+", "#", "x/#"}, nul), "x", 0x80 | 3},
+		{"subsets-unsubscribe-absent", strings.Join([]string{"a", "+", "#", "\xffa", "\xff+", "\xff#", "a"}, nul), "a", 7},
+		{"subsets-shared-and-plain", strings.Join([]string{"$share/g/a", "a", "$share/h/+", "+", "\xffa", "$share/g/#"}, nul), "a", 0x80 | 4},
+		{"subsets-table-leaf", strings.Join([]string{"t", "t", "+", "t/#", "\xfft"}, nul), "t", 0x80 | 63},
 	} {
 		add("FuzzTopicIndex", c.name, c.filters, c.topicName, c.clients)
 	}
@@ -592,8 +602,72 @@ func topicTargets() {
 		{"4-byte", "+/\xf0\x9f\x98\x80", "a/\xf0\x9f\x98\x80"},
 		{"truncated", "a/\xe2\x82", "a/\xe2\x82"},
 		{"long", strings.Repeat("a/", 20) + "#", strings.Repeat("a/", 30)},
+		// Wildcards that do not fill their level, or are not last.
+		{"hash-after-char", "a#", "a"},
+		{"hash-after-char-level-2", "a/b#", "a/b"},
+		{"hash-first-not-last", "#/a", "x/a"},
+		{"hash-trailing-slash", "a/#/", "a/b"},
+		{"plus-before-char", "a/+b", "a/+b"},
+		{"plus-after-char", "a/b+/c", "a/b/c"},
+		{"plus-hash", "+#", "a"},
+		{"hash-plus", "#+", "a"},
+		{"plus-plus", "++", "a"},
+		{"wildcards-only", "+/+/#", "a/b"},
+		{"hash-in-name", "a/#", "a/#"},
+		{"plus-in-name", "a/+", "a/+"},
+		// Shared subscriptions.
+		{"share-hash-after-char", "$share/g/a#", "a"},
+		{"share-plus-after-char", "$share/g/a+", "a"},
+		{"share-empty-group", "$share//a", "a"},
+		{"share-no-slash", "$share/g", "a"},
+		{"share-no-inner", "$share/g/", "a"},
+		{"share-only-prefix", "$share/", "a"},
+		{"share-hash-group", "$share/#/a", "a"},
+		{"share-plus-group", "$share/+/a", "a"},
+		{"share-group-with-hash", "$share/g#/a", "a"},
+		{"share-hash-inner", "$share/g/#", "a/b"},
+		{"share-plus-inner", "$share/g/+/b", "a/b"},
+		{"share-inner-share", "$share/g/$share/h", "$share/h"},
+		{"share-inner-empty-level", "$share/g//", "/"},
+		{"share-uppercase-is-ordinary", "$SHARE/g/a#", "a"},
+		{"share-without-slash-is-ordinary", "$share", "$share"},
+		{"share-name-is-valid-name", "a", "$share/g/a"},
+		{"share-nul-group", "$share/g\x00/a", "a"},
+		{"share-invalid-utf8-group", "$share/\xff/a", "a"},
+		// Names starting with '$' against wildcards in the first level.
+		// ("+/x" and "#" against "$SYS/x": plus-dollar, hash-dollar above.)
+		{"dollar-plus-hash", "+/#", "$SYS/x"},
+		{"dollar-literal-plus", "$SYS/+", "$SYS/x"},
+		{"dollar-second-level", "a/+", "a/$x"},
+		{"dollar-only", "#", "$"},
+		// Lengths at and past the limit.
+		{"length-65535", strings.Repeat("a", 65535), strings.Repeat("b", 65535)},
+		{"length-65536", strings.Repeat("a", 65534) + "/#", strings.Repeat("b", 65536)},
 	} {
 		add("FuzzTopicValidate", c.name, c.filter, c.topicName)
+	}
+	for _, c := range []struct{ name, names, filter string }{
+		{"spec-examples", strings.Join([]string{"sport/tennis/player1", "sport/tennis/player1/ranking", "sport/tennis/player1/score/wimbledon", "sport", "sport/", "/finance"}, nul), "sport/tennis/player1/#"},
+		{"plus-one-level", strings.Join([]string{"sport/tennis", "sport/tennis/player1", "sport", "sport/"}, nul), "sport/+"},
+		{"hash-parent", strings.Join([]string{"a", "a/b", "a/b/c", "ab", "b/a"}, nul), "a/#"},
+		{"dollar-names", strings.Join([]string{"$SYS/x", "$SYS", "$share/g/x", "a/x", "a/$x", "$"}, nul), "+/x"},
+		{"dollar-hash", strings.Join([]string{"$SYS/x", "$SYS", "x", "a/$b"}, nul), "#"},
+		{"dollar-literal", strings.Join([]string{"$SYS/x", "$SYS/y/z", "$SYS"}, nul), "$SYS/#"},
+		{"empty-levels", strings.Join([]string{"/", "//", "a//b", "/a", "a/", "a"}, nul), "+/+"},
+		{"single-slash", strings.Join([]string{"/", "a", "/a"}, nul), "/"},
+		{"replace", strings.Join([]string{"a", "a/b", "a", "a/b", "a"}, nul), "a/#"},
+		{"delete-some", strings.Join([]string{"a", "a/b", "a/b/c", "\xffa/b", "b", "\xffb"}, nul), "a/#"},
+		{"delete-absent", strings.Join([]string{"a/b", "\xffa", "\xffa/b/c", "\xff", "\xffa/+", "\xff/"}, nul), "#"},
+		{"delete-prunes-then-set", strings.Join([]string{"a/b/c", "\xffa/b/c", "a/b", "a/b/c/d", "\xffa/b"}, nul), "a/+/+/+"},
+		{"delete-then-reset", strings.Join([]string{"x", "\xffx", "x", "\xffx", "x"}, nul), "x"},
+		{"invalid-names-skipped", strings.Join([]string{"a/+", "a/#", "", "a\x01\xff", "a/\xed\xa0\x80", "ok"}, nul), "#"},
+		{"shared-filter-inner", strings.Join([]string{"a/b", "a/c", "b"}, nul), "$share/g/a/+"},
+		{"invalid-filter", strings.Join([]string{"a/b", "a"}, nul), "a#"},
+		{"deep", strings.Join([]string{strings.Repeat("l/", 40) + "end", strings.Repeat("l/", 20) + "x", "l"}, nul), strings.Repeat("+/", 30) + "#"},
+		{"wide", strings.Join([]string{"w/0", "w/1", "w/2", "w/3", "w/4", "w/5", "w/6", "w/7", "w/8", "w/9"}, nul), "w/+"},
+		{"utf8-levels", strings.Join([]string{"\xf0\x9f\x98\x80/\xc3\xa9", "\xef\xbf\xbf", "\xc3\xa9/x"}, nul), "+/\xc3\xa9"},
+	} {
+		add("FuzzTopicTree", c.name, c.names, c.filter)
 	}
 }
 
