@@ -66,7 +66,10 @@
 // end and Unsubscribe closes the gap it leaves, so positions shift when
 // the group changes: the counter spreads load, it promises no order.
 // Members belongs to the Index and must not be modified; it stays valid
-// after the Index changes, but then shows the group as it was.
+// after the Index changes, but then shows the group as it was. Because a
+// change to a group copies its member list, joining or leaving costs time
+// in proportion to the group's size: fine for groups of hundreds of
+// members, slow for groups of tens of thousands.
 //
 // Retained messages live in a [Tree]. When a subscription is made, copy
 // the matching messages out with [Tree.AppendMatch] and send them after it
