@@ -1,6 +1,10 @@
 package codec
 
-import "testing"
+import (
+	"bytes"
+	"io"
+	"testing"
+)
 
 // A codec is one MQTT packet library under comparison, wrapped so that the
 // benchmarks and the cross-codec test can drive every library the same way.
@@ -87,4 +91,42 @@ func benchmarks(op string) []Bench {
 		}
 	}
 	return bs
+}
+
+// benchReadPacket measures a codec that reads one packet from an
+// io.Reader, over a bytes.Reader reset to the wire bytes each iteration.
+func benchReadPacket[T any](p *Packet, read func(io.Reader) (T, error)) func(*testing.B) {
+	return func(b *testing.B) {
+		var r bytes.Reader
+		var v T
+		var err error
+		b.SetBytes(int64(len(p.Wire)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			r.Reset(p.Wire)
+			if v, err = read(&r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		sink = v
+	}
+}
+
+// benchWriteTo measures a codec that writes a typed packet to an
+// io.Writer, into a reused bytes.Buffer.
+func benchWriteTo(p *Packet, write func(io.Writer) error) func(*testing.B) {
+	return func(b *testing.B) {
+		var buf bytes.Buffer
+		buf.Grow(256)
+		b.SetBytes(int64(len(p.Wire)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			buf.Reset()
+			if err := write(&buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }

@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"testing"
 
 	paho3p "github.com/eclipse/paho.mqtt.golang/packets"
@@ -84,39 +85,12 @@ func (paho3) Decode(_ *Packet, wire []byte) (Msg, error) {
 // BenchDecode reads the packet with packets.ReadPacket from a bytes.Reader
 // reset to the wire bytes each iteration.
 func (paho3) BenchDecode(p *Packet) func(*testing.B) {
-	return func(b *testing.B) {
-		var r bytes.Reader
-		var cp paho3p.ControlPacket
-		var err error
-		b.SetBytes(int64(len(p.Wire)))
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			r.Reset(p.Wire)
-			cp, err = paho3p.ReadPacket(&r)
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		sink = cp
-	}
+	return benchReadPacket(p, paho3p.ReadPacket)
 }
 
 // BenchEncode writes the typed packet with its Write method into a reused
 // bytes.Buffer.
 func (c paho3) BenchEncode(p *Packet) func(*testing.B) {
-	return func(b *testing.B) {
-		cp := c.value(&p.Want)
-		var buf bytes.Buffer
-		buf.Grow(256)
-		b.SetBytes(int64(len(p.Wire)))
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			buf.Reset()
-			if err := cp.Write(&buf); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	cp := c.value(&p.Want)
+	return benchWriteTo(p, func(w io.Writer) error { return cp.Write(w) })
 }

@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"testing"
 
 	paho5p "github.com/eclipse/paho.golang/packets"
@@ -130,39 +131,12 @@ func (paho5) Decode(_ *Packet, wire []byte) (Msg, error) {
 // BenchDecode reads the packet with packets.ReadPacket from a bytes.Reader
 // reset to the wire bytes each iteration.
 func (paho5) BenchDecode(p *Packet) func(*testing.B) {
-	return func(b *testing.B) {
-		var r bytes.Reader
-		var cp *paho5p.ControlPacket
-		var err error
-		b.SetBytes(int64(len(p.Wire)))
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			r.Reset(p.Wire)
-			cp, err = paho5p.ReadPacket(&r)
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		sink = cp
-	}
+	return benchReadPacket(p, paho5p.ReadPacket)
 }
 
 // BenchEncode writes the typed packet with (*ControlPacket).WriteTo into a
 // reused bytes.Buffer.
 func (c paho5) BenchEncode(p *Packet) func(*testing.B) {
-	return func(b *testing.B) {
-		cp := c.value(&p.Want)
-		var buf bytes.Buffer
-		buf.Grow(256)
-		b.SetBytes(int64(len(p.Wire)))
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			buf.Reset()
-			if _, err := cp.WriteTo(&buf); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	cp := c.value(&p.Want)
+	return benchWriteTo(p, func(w io.Writer) error { _, err := cp.WriteTo(w); return err })
 }
