@@ -96,11 +96,7 @@ func (p *Subscribe) validate(v mqtt.Version) error {
 
 func (p *Subscribe) decode(d *Decoder, _ byte, body []byte, v mqtt.Version) error {
 	c := cursor{b: body}
-	p.PacketID = c.u16()
-	p.Properties.reset()
-	if v == mqtt.V5 {
-		p.Properties.decode(d, &c, TypeSubscribe)
-	}
+	p.PacketID = c.idAndProps(d, TypeSubscribe, v, &p.Properties)
 	last := p.Subscriptions[:cap(p.Subscriptions)] // the previous packet's filters, compared in place
 	p.Subscriptions = p.Subscriptions[:0]
 	for len(c.b) > 0 && c.err == nil {
@@ -199,11 +195,7 @@ func (p *Suback) validate(v mqtt.Version) error {
 
 func (p *Suback) decode(d *Decoder, _ byte, body []byte, v mqtt.Version) error {
 	c := cursor{b: body}
-	p.PacketID = c.u16()
-	p.Properties.reset()
-	if v == mqtt.V5 {
-		p.Properties.decode(d, &c, TypeSuback)
-	}
+	p.PacketID = c.idAndProps(d, TypeSuback, v, &p.Properties)
 	if c.err != nil {
 		return c.err
 	}

@@ -59,11 +59,7 @@ func (p *Unsubscribe) validate(v mqtt.Version) error {
 
 func (p *Unsubscribe) decode(d *Decoder, _ byte, body []byte, v mqtt.Version) error {
 	c := cursor{b: body}
-	p.PacketID = c.u16()
-	p.Properties.reset()
-	if v == mqtt.V5 {
-		p.Properties.decode(d, &c, TypeUnsubscribe)
-	}
+	p.PacketID = c.idAndProps(d, TypeUnsubscribe, v, &p.Properties)
 	last := p.Filters[:cap(p.Filters)] // the previous packet's filters, compared in place
 	p.Filters = p.Filters[:0]
 	for len(c.b) > 0 && c.err == nil {
@@ -136,11 +132,9 @@ func (p *Unsuback) validate(v mqtt.Version) error {
 
 func (p *Unsuback) decode(d *Decoder, _ byte, body []byte, v mqtt.Version) error {
 	c := cursor{b: body}
-	p.PacketID = c.u16()
-	p.Properties.reset()
+	p.PacketID = c.idAndProps(d, TypeUnsuback, v, &p.Properties)
 	p.ReasonCodes = p.ReasonCodes[:0]
 	if v == mqtt.V5 {
-		p.Properties.decode(d, &c, TypeUnsuback)
 		for _, r := range c.b {
 			p.ReasonCodes = append(p.ReasonCodes, mqtt.ReasonCode(r))
 		}

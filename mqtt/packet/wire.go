@@ -255,6 +255,18 @@ func (c *cursor) binary() []byte {
 // short records that a field ran past the end of the body.
 func (c *cursor) short() { c.fail(errShortBody) }
 
+// idAndProps reads the head shared by SUBSCRIBE, SUBACK, UNSUBSCRIBE and
+// UNSUBACK: the packet identifier, then in MQTT 5 the properties, which it
+// resets first.
+func (c *cursor) idAndProps(d *Decoder, t Type, v mqtt.Version, props *Properties) uint16 {
+	id := c.u16()
+	props.reset()
+	if v == mqtt.V5 {
+		props.decode(d, c, t)
+	}
+	return id
+}
+
 // reasonTail reads the end of an MQTT 5 acknowledgement, DISCONNECT or
 // AUTH body: an optional reason code, then optional properties, then
 // nothing more.
