@@ -1,0 +1,649 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mqttx/mqttx/mqtt"
+	"github.com/mqttx/mqttx/mqtt/packet"
+	"github.com/mqttx/mqttx/mqtt/topic"
+)
+
+// conn is one network connection. Its reader goroutine (serve) reads and
+// handles packets; output goes through conn.out and the session's queue
+// and is written by writeLoop, run either inline by the reader when it is
+// about to wait for input, or on a goroutine started when another
+// goroutine queues a message while no writer runs. An idle connection
+// has only its reader goroutine and a small read buffer.
+type conn struct {
+	srv      *Server
+	nc       net.Conn
+	listener string
+	r        *packet.Reader
+	s        *session
+	client   *Client
+	version  mqtt.Version
+
+	keepAlive time.Duration
+	sendQuota int // QoS 1 and 2 messages the client accepts unacknowledged
+	maxOut    int // the client's Maximum Packet Size; 0 for none
+	problem   bool
+	res       topic.Result
+	big       bool // the last packet read was large: release the read buffer when idle
+
+	// guarded by s.mu
+	out       []byte // control packets waiting to be written
+	writing   bool   // a writeLoop runs
+	delivered []*Message
+
+	normal      bool // DISCONNECT received without will
+	sessionExp0 bool // CONNECT's Session Expiry Interval was 0 [MQTT-3.14.2-2]
+	reasonMu    sync.Mutex
+	reason      DisconnectReason
+	reasonErr   error
+	closed      atomic.Bool
+	done        chan struct{}
+}
+
+var (
+	errNormalClose = errors.New("client sent DISCONNECT")
+	errUnencodable = errors.New("message cannot be encoded for this client")
+)
+
+const batchMax = 64 << 10 // bytes gathered into one write
+
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func (c *conn) logger() *slog.Logger {
+	l := c.srv.log.With("remote", addrString(c.nc.RemoteAddr()))
+	if c.client != nil {
+		l = l.With("client", c.client.id)
+	}
+	return l
+}
+
+// setReason records why the connection ends; the first reason wins.
+func (c *conn) setReason(r DisconnectReason, err error) bool {
+	c.reasonMu.Lock()
+	defer c.reasonMu.Unlock()
+	if c.reason != 0 {
+		return false
+	}
+	c.reason, c.reasonErr = r, err
+	return true
+}
+
+// closeWith closes the network connection; the reader then ends and
+// cleans up.
+func (c *conn) closeWith(r DisconnectReason, err error) {
+	c.setReason(r, err)
+	if c.closed.CompareAndSwap(false, true) {
+		c.nc.Close()
+	}
+}
+
+// terminate sends an MQTT 5 client DISCONNECT with code (and reason
+// string) and closes the connection. Any goroutine may call it.
+func (c *conn) terminate(code mqtt.ReasonCode, reason string, r DisconnectReason) {
+	if !c.setReason(r, nil) || c.closed.Load() {
+		c.closeWith(r, nil)
+		return
+	}
+	if c.version == mqtt.V5 && c.client != nil {
+		d := packet.Disconnect{ReasonCode: code}
+		if reason != "" && c.problem {
+			d.Properties.ReasonString = reason
+		}
+		if b, err := d.Append(nil, mqtt.V5); err == nil {
+			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+			c.nc.Write(b)
+		}
+	}
+	c.closeWith(r, nil)
+}
+
+func (c *conn) serve() {
+	defer c.srv.dropConn(c)
+	defer close(c.done)
+	if !c.handshake() {
+		c.closeWith(DisconnectClosed, nil)
+		return
+	}
+	err := c.loop()
+	c.finish(err)
+}
+
+func (c *conn) loop() error {
+	for {
+		if !c.r.Ready() {
+			// About to wait for input: write what is pending first, so
+			// that replies to a burst of packets go out in one write.
+			c.flushInline()
+			if c.big {
+				c.r.Release()
+				c.big = false
+			}
+			if c.keepAlive > 0 {
+				c.nc.SetReadDeadline(time.Now().Add(c.keepAlive * 3 / 2)) // [MQTT-3.1.2-22]
+			}
+		}
+		p, err := c.r.ReadPacket()
+		if err != nil {
+			return err
+		}
+		if err := c.handle(p); err != nil {
+			return err
+		}
+	}
+}
+
+// finish runs when the reader stops: it classifies the end, answers a
+// protocol violation, detaches the session and deals with the will and
+// the session's expiry.
+func (c *conn) finish(err error) {
+	reason := DisconnectClosed
+	var perr *mqtt.Error
+	var ne net.Error
+	switch {
+	case errors.Is(err, errNormalClose):
+		reason = DisconnectNormal
+	case errors.As(err, &perr):
+		reason = DisconnectProtocolError
+		c.logger().Warn("protocol violation; closing", "code", perr.Code.String(), "rule", perr.Rule, "reason", perr.Reason)
+		c.terminate(perr.Code, perr.Reason, reason)
+	case errors.As(err, &ne) && ne.Timeout() && !c.closed.Load():
+		reason = DisconnectKeepAlive
+		c.logger().Info("keep alive timeout; closing", "keepalive", c.keepAlive)
+		c.terminate(mqtt.KeepAliveTimeout, "", reason)
+	case errors.Is(err, io.ErrNoProgress):
+		c.logger().Warn("stream makes no progress; closing")
+	}
+	c.closeWith(reason, err)
+	c.reasonMu.Lock()
+	reason, err = c.reason, c.reasonErr
+	if err == nil && reason != DisconnectNormal && reason != DisconnectServer && reason != DisconnectTakeover {
+		err = errCloseCause(c, err)
+	}
+	c.reasonMu.Unlock()
+
+	srv := c.srv
+	s := c.s
+	var will *Message
+	var from *Client
+	srv.sessMu.Lock()
+	s.mu.Lock()
+	if s.c != c {
+		s.mu.Unlock() // taken over: the session belongs to the new connection
+		srv.sessMu.Unlock()
+	} else {
+		s.c = nil
+		c.out = nil
+		s.wakeLocked()
+		s.disconnected = time.Now()
+		will, from = s.will, s.willFrom
+		s.will, s.willFrom = nil, nil
+		if c.normal {
+			will = nil // [MQTT-3.1.2-10] [MQTT-3.14.4-3]
+		}
+		if !s.never && s.expiry == 0 {
+			s.mu.Unlock()
+			srv.endSessionLocked(s)
+		} else {
+			if will != nil && s.willDelay > 0 {
+				// [MQTT-3.1.3-9]: wait the Will Delay Interval, or until
+				// the session ends, whichever comes first.
+				delay := s.willDelay
+				if !s.never {
+					delay = min(delay, s.expiry)
+				}
+				s.will, s.willFrom = will, from
+				gen := s.gen
+				s.willTimer = time.AfterFunc(delay, func() { srv.fireWill(s, gen) })
+				will = nil
+			}
+			srv.armExpiryLocked(s)
+			st := s.stateLocked()
+			s.mu.Unlock()
+			if err := srv.store.Save(s.id, st); err != nil {
+				c.logger().Error("saving session", "err", err)
+			}
+		}
+		srv.sessMu.Unlock()
+	}
+	srv.publishWill(will, from)
+	for _, h := range srv.hooks.disconnect {
+		h.OnDisconnect(c.client, reason, err)
+	}
+}
+
+func errCloseCause(c *conn, err error) error {
+	if err != nil {
+		return err
+	}
+	return io.EOF
+}
+
+// fireWill publishes a delayed will whose session still has no connection.
+func (s *Server) fireWill(sess *session, gen uint64) {
+	s.sessMu.Lock()
+	sess.mu.Lock()
+	var will *Message
+	var from *Client
+	if sess.gen == gen && sess.c == nil && !sess.ended {
+		will, from = sess.will, sess.willFrom
+		sess.will, sess.willFrom, sess.willTimer = nil, nil, nil
+	}
+	sess.mu.Unlock()
+	s.sessMu.Unlock()
+	s.publishWill(will, from)
+}
+
+// handshake reads and answers the CONNECT. It returns false when the
+// connection is to be closed.
+func (c *conn) handshake() bool {
+	srv := c.srv
+	deadline := time.Now().Add(srv.connectTimeout())
+	c.nc.SetReadDeadline(deadline) // CONNECT timeout
+	var tlsState *tls.ConnectionState
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		tc.SetDeadline(deadline)
+		if err := tc.Handshake(); err != nil {
+			c.logger().Info("TLS handshake failed", "err", err)
+			return false
+		}
+		st := tc.ConnectionState()
+		tlsState = &st
+		tc.SetWriteDeadline(time.Time{})
+	}
+	c.r = packet.NewReader(c.nc)
+	c.r.MaxPacketSize = srv.maxPacketSize()
+	p, err := c.r.ReadPacket()
+	if err != nil {
+		var perr *mqtt.Error
+		switch {
+		case errors.As(err, &perr) && perr.Code == mqtt.UnsupportedProtocolVersion:
+			// Answered in the 3.1.1 form, the one a client of an unknown
+			// version is most likely to read [MQTT-3.1.2-2].
+			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+			c.nc.Write([]byte{0x20, 0x02, 0x00, byte(mqtt.ConnectUnacceptableProtocol)})
+			c.logger().Info("CONNECT refused", "code", perr.Code.String(), "rule", perr.Rule, "reason", perr.Reason)
+		case errors.As(err, &perr):
+			c.logger().Warn("invalid CONNECT; closing", "code", perr.Code.String(), "rule", perr.Rule, "reason", perr.Reason)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			c.logger().Info("no CONNECT within the connect timeout; closing", "timeout", srv.connectTimeout())
+		case errors.Is(err, io.EOF):
+		default:
+			c.logger().Debug("connection failed before CONNECT", "err", err)
+		}
+		return false
+	}
+	cp := p.(*packet.Connect) // the Reader accepts nothing else first [MQTT-3.1.0-1]
+	c.version = cp.Version
+	var ack packet.Connack
+	refuse := func(code mqtt.ReasonCode, why string) bool {
+		ack.ReasonCode = code
+		ack.SessionPresent = false // [MQTT-3.2.2-4] [MQTT-3.2.2-6]
+		if b, err := ack.Append(nil, c.version); err == nil {
+			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+			c.nc.Write(b)
+		}
+		c.logger().Info("CONNECT refused", "client", cp.ClientID, "code", code.String(), "reason", why)
+		return false // [MQTT-3.2.2-5]
+	}
+
+	id := cp.ClientID
+	assigned := false
+	if id == "" {
+		switch {
+		case c.version == mqtt.V31:
+			return refuse(mqtt.ClientIdentifierNotValid, "MQTT 3.1 requires a client identifier")
+		case c.version == mqtt.V311 && !cp.CleanStart:
+			return refuse(mqtt.ClientIdentifierNotValid, "empty client identifier with CleanSession 0 [MQTT-3.1.3-8]")
+		}
+		id, assigned = newClientID(), true // [MQTT-3.1.3-6] [MQTT-3.2.2-16]
+	}
+	c.client = &Client{id: id, username: cp.Username, version: c.version, remote: c.nc.RemoteAddr(), tlsState: tlsState, listener: c.listener, conn: c, assignedID: assigned}
+
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	code := srv.hooks.authenticate(ctx, c.client, cp, &ack)
+	cancel()
+	if code != mqtt.Success {
+		return refuse(code, "refused by the authenticator")
+	}
+
+	var will *Message
+	var willDelay time.Duration
+	if w := cp.Will; w != nil {
+		if !srv.hooks.allowed(c.client, AccessPublish, w.Topic) {
+			return refuse(mqtt.NotAuthorized, "will topic not authorized")
+		}
+		will = &Message{Topic: w.Topic, Payload: append([]byte(nil), w.Payload...), QoS: w.QoS, Retain: w.Retain, Publisher: id}
+		if c.version == mqtt.V5 {
+			will.Properties = forwardable(&w.Properties)
+			willDelay = time.Duration(w.Properties.WillDelay) * time.Second
+		}
+	}
+
+	ka := cp.KeepAlive
+	expiry, never := time.Duration(0), false
+	c.sendQuota = srv.maxInflight()
+	if c.version == mqtt.V5 {
+		if srv.ServerKeepAlive > 0 {
+			ka = srv.ServerKeepAlive
+			ack.Properties.ServerKeepAlive = ka
+			ack.Properties.Set(packet.PropServerKeepAlive)
+		}
+		se := cp.Properties.SessionExpiry
+		c.sessionExp0 = se == 0
+		if se == 0xFFFFFFFF {
+			never = true
+		} else {
+			expiry = time.Duration(se) * time.Second
+		}
+		if max := srv.MaxSessionExpiry; max > 0 && (never || expiry > max) {
+			never, expiry = false, max
+			ack.Properties.SessionExpiry = uint32(max / time.Second)
+			ack.Properties.Set(packet.PropSessionExpiry)
+		}
+		if assigned {
+			ack.Properties.AssignedClientID = id
+		}
+		ack.Properties.ReceiveMaximum = srv.receiveMaximum()
+		ack.Properties.MaximumPacketSize = uint32(srv.maxPacketSize())
+		if cp.Properties.Has(packet.PropReceiveMaximum) {
+			c.sendQuota = min(c.sendQuota, int(cp.Properties.ReceiveMaximum))
+		}
+		if cp.Properties.Has(packet.PropMaximumPacketSize) {
+			c.maxOut = int(cp.Properties.MaximumPacketSize)
+		}
+		c.problem = !cp.Properties.Has(packet.PropRequestProblemInfo) || cp.Properties.RequestProblemInfo == 1
+	} else if !cp.CleanStart {
+		if srv.PersistentSessionExpiry > 0 {
+			expiry = srv.PersistentSessionExpiry
+		} else {
+			never = true
+		}
+	}
+	c.keepAlive = time.Duration(ka) * time.Second
+	c.nc.SetReadDeadline(time.Time{})
+
+	present := srv.attach(c, cp.CleanStart, expiry, never, will, willDelay, &ack)
+	for _, h := range srv.hooks.connect {
+		h.OnConnect(c.client, present)
+	}
+	return true
+}
+
+func newClientID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return "mqttx-" + hex.EncodeToString(b[:])
+}
+
+// attach makes c the connection of its client identifier's session: it
+// takes the session over from a connection still attached (which gets
+// DISCONNECT SessionTakenOver [MQTT-3.1.4-3]), starts afresh on Clean
+// Start, or resumes a live or stored session. It queues the CONNACK, then
+// the resends of unacknowledged messages [MQTT-4.4.0-1].
+func (srv *Server) attach(c *conn, clean bool, expiry time.Duration, never bool, will *Message, willDelay time.Duration, ack *packet.Connack) bool {
+	id := c.client.id
+	srv.sessMu.Lock()
+	var oldConn *conn
+	var pendingWill *Message
+	var pendingFrom *Client
+	old := srv.session(id)
+	if old != nil {
+		old.mu.Lock()
+		oldConn = old.c
+		if oldConn != nil {
+			old.c = nil
+			oldConn.out = nil
+			old.wakeLocked()
+		}
+		old.mu.Unlock()
+	}
+	if old != nil && clean {
+		pendingWill, pendingFrom = srv.endSessionLocked(old) // [MQTT-3.1.2-4]
+		old = nil
+	}
+	present := false
+	sess := old
+	if sess == nil && !clean {
+		st, found, err := srv.store.Load(id)
+		if err != nil {
+			c.logger().Error("loading session from the store", "err", err)
+		}
+		if found {
+			sess = newSession(srv, id)
+			sess.mu.Lock()
+			sess.restoreLocked(st)
+			sess.mu.Unlock()
+			srv.sessions.Store(id, sess)
+			srv.nsess.Add(1)
+		}
+	}
+	if sess != nil {
+		present = true // [MQTT-3.2.2-2] [MQTT-3.2.2-3]
+	} else {
+		sess = newSession(srv, id)
+		srv.sessions.Store(id, sess)
+		srv.nsess.Add(1)
+	}
+	sess.mu.Lock()
+	if sess.expTimer != nil {
+		sess.expTimer.Stop()
+		sess.expTimer = nil
+	}
+	if sess.willTimer != nil {
+		sess.willTimer.Stop() // a new connection cancels a delayed will [MQTT-3.1.3-9]
+		sess.willTimer = nil
+	}
+	sess.gen++
+	sess.c = c
+	c.s = sess
+	sess.version = c.version
+	sess.expiry, sess.never = expiry, never
+	sess.disconnected = time.Time{}
+	sess.will, sess.willDelay, sess.willFrom = will, willDelay, c.client
+	ack.SessionPresent = present
+	ack.ReasonCode = mqtt.Success
+	b, err := ack.Append(c.out[:0], c.version)
+	if err != nil {
+		// Properties from a hook the CONNACK cannot carry: send it without them.
+		c.logger().Error("CONNACK properties rejected; sending none from hooks", "err", err)
+		ack.Properties.User, ack.Properties.ReasonString = nil, ""
+		b, _ = ack.Append(c.out[:0], c.version)
+	}
+	c.out = b
+	if present {
+		c.out = sess.resendLocked(c, c.out)
+	}
+	sess.mu.Unlock()
+	srv.sessMu.Unlock()
+	if oldConn != nil {
+		oldConn.logger().Info("session taken over by a new connection")
+		oldConn.terminate(mqtt.SessionTakenOver, "", DisconnectTakeover)
+	}
+	srv.publishWill(pendingWill, pendingFrom)
+	return present
+}
+
+// resendLocked appends the unacknowledged messages of a resumed session
+// in their original order: PUBLISH with DUP for those awaiting PUBACK or
+// PUBREC, PUBREL for those awaiting PUBCOMP [MQTT-4.4.0-1] [MQTT-4.6.0-1].
+func (s *session) resendLocked(c *conn, b []byte) []byte {
+	now := time.Now()
+	for _, e := range s.inflight {
+		if e.state == awaitComp {
+			rel := packet.Pubrel{PacketID: e.id}
+			b, _ = rel.Append(b, c.version)
+			continue
+		}
+		nb, err := e.m.appendPublish(b, c.version, e.qos, e.retain, true, e.id, e.ids, now)
+		if err == nil {
+			b = nb
+		}
+	}
+	return b
+}
+
+// queueLocked appends a control packet to the output.
+func (c *conn) queue(p packet.Packet) {
+	s := c.s
+	s.mu.Lock()
+	if s.c == c {
+		c.out, _ = p.Append(c.out, c.version)
+	}
+	s.mu.Unlock()
+}
+
+// flushInline writes pending output from the reader goroutine.
+func (c *conn) flushInline() {
+	s := c.s
+	s.mu.Lock()
+	if c.writing || s.c != c || (len(c.out) == 0 && !s.sendableLocked(c)) {
+		s.mu.Unlock()
+		return
+	}
+	c.writing = true
+	s.mu.Unlock()
+	c.writeLoop(true)
+}
+
+// sendableLocked reports whether a queued message could be sent now.
+func (s *session) sendableLocked(c *conn) bool {
+	if s.q.n == 0 {
+		return false
+	}
+	return s.q.front().qos == 0 || len(s.inflight) < c.sendQuota
+}
+
+// writeLoop writes pending output until none is left. The caller has set
+// c.writing. Run inline by the reader, it hands over to a goroutine after
+// a few batches so that the reader goes back to reading.
+func (c *conn) writeLoop(inline bool) {
+	s := c.s
+	srv := c.srv
+	bp := writeBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	defer func() {
+		if cap(b) <= batchMax*2 {
+			*bp = b[:0]
+			writeBufs.Put(bp)
+		}
+	}()
+	for round := 0; ; round++ {
+		s.mu.Lock()
+		if s.c != c || c.closed.Load() {
+			c.writing = false
+			s.mu.Unlock()
+			return
+		}
+		if inline && round == 4 {
+			s.mu.Unlock()
+			go c.writeLoop(false)
+			return
+		}
+		b = c.fillLocked(b[:0])
+		delivered := c.delivered
+		c.delivered = nil
+		if len(b) == 0 {
+			c.writing = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		c.nc.SetWriteDeadline(time.Now().Add(srv.writeTimeout()))
+		if _, err := c.nc.Write(b); err != nil {
+			if !c.closed.Load() {
+				c.logger().Info("write failed; closing", "err", err)
+			}
+			c.closeWith(DisconnectClosed, err)
+			s.mu.Lock()
+			c.writing = false
+			s.mu.Unlock()
+			return
+		}
+		for _, m := range delivered {
+			for _, h := range srv.hooks.delivered {
+				h.OnDelivered(c.client, m)
+			}
+		}
+	}
+}
+
+// fillLocked appends the pending control packets and as many queued
+// messages as the client's receive window and the batch size allow.
+func (c *conn) fillLocked(b []byte) []byte {
+	s := c.s
+	b = append(b, c.out...)
+	if cap(c.out) > 4096 {
+		c.out = nil
+	} else {
+		c.out = c.out[:0]
+	}
+	var now time.Time
+	popped := false
+	track := len(c.srv.hooks.delivered) > 0
+	for s.q.n > 0 && len(b) < batchMax {
+		e := s.q.front()
+		if e.m.expires != 0 {
+			if now.IsZero() {
+				now = time.Now()
+			}
+			if _, ok := e.m.remaining(now); !ok {
+				s.q.pop() // expired before delivery started [MQTT-3.3.2-5]
+				s.dropped++
+				popped = true
+				continue
+			}
+		}
+		if e.qos > 0 && len(s.inflight) >= c.sendQuota {
+			break // the client's Receive Maximum [MQTT-3.3.4-7]
+		}
+		var id uint16
+		if e.qos > 0 {
+			id = s.allocIDLocked()
+		}
+		start := len(b)
+		nb, err := e.m.appendPublish(b, c.version, e.qos, e.retain, false, id, e.ids, now)
+		if err != nil || (c.maxOut > 0 && len(nb)-start > c.maxOut) {
+			// Too large for the client's Maximum Packet Size: dropped as
+			// if sent [MQTT-3.1.2-25].
+			b = nb[:start]
+			s.q.pop()
+			s.dropped++
+			popped = true
+			continue
+		}
+		b = nb
+		if e.qos > 0 {
+			x := *e
+			x.id = id
+			x.state = awaitAck
+			if e.qos == mqtt.QoS2 {
+				x.state = awaitRec
+			}
+			s.inflight = append(s.inflight, x)
+		}
+		if track {
+			c.delivered = append(c.delivered, e.m)
+		}
+		s.q.pop()
+		popped = true
+	}
+	if popped {
+		s.wakeLocked()
+	}
+	return b
+}

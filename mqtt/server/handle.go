@@ -1,0 +1,322 @@
+package server
+
+import (
+	"slices"
+	"time"
+
+	"github.com/mqttx/mqttx/mqtt"
+	"github.com/mqttx/mqttx/mqtt/packet"
+	"github.com/mqttx/mqttx/mqtt/topic"
+)
+
+// handle acts on one packet of an accepted connection. A returned
+// *mqtt.Error ends the connection with its reason code.
+func (c *conn) handle(p packet.Packet) error {
+	switch p := p.(type) {
+	case *packet.Publish:
+		return c.onPublish(p)
+	case *packet.Puback:
+		c.onAck(p.PacketID, awaitAck)
+	case *packet.Pubrec:
+		c.onPubrec(p)
+	case *packet.Pubcomp:
+		c.onAck(p.PacketID, awaitComp)
+	case *packet.Pubrel:
+		c.onPubrel(p)
+	case *packet.Subscribe:
+		return c.onSubscribe(p)
+	case *packet.Unsubscribe:
+		c.onUnsubscribe(p)
+	case *packet.Pingreq:
+		c.queue(&packet.Pingresp{}) // [MQTT-3.12.4-1]
+	case *packet.Disconnect:
+		return c.onDisconnect(p)
+	case *packet.Connect:
+		return mqtt.Protocol(rule(c.version, "MQTT-3.1.0-2", "MQTT-3.1.0-2"), "second CONNECT")
+	case *packet.Auth:
+		return mqtt.Protocol("MQTT-4.12.0-1", "AUTH without an Authentication Method in CONNECT")
+	default:
+		return mqtt.Protocol("", p.Type().String()+" sent by a client")
+	}
+	return nil
+}
+
+func rule(v mqtt.Version, v5, v3 string) string {
+	if v == mqtt.V5 {
+		return v5
+	}
+	return v3
+}
+
+func (c *conn) onPublish(p *packet.Publish) error {
+	srv := c.srv
+	s := c.s
+	if len(p.Payload) > 8<<10 {
+		c.big = true
+	}
+	if c.version == mqtt.V5 {
+		if p.Properties.Has(packet.PropTopicAlias) {
+			// Topic Alias Maximum is 0 in our CONNACK [MQTT-3.2.2-17].
+			return &mqtt.Error{Code: mqtt.TopicAliasInvalid, Rule: "MQTT-3.3.2-8", Reason: "Topic Alias sent, none allowed"}
+		}
+		if len(p.Properties.SubscriptionIDs) > 0 {
+			return mqtt.Protocol("MQTT-3.3.4-6", "PUBLISH from a client carries a Subscription Identifier")
+		}
+	}
+	if p.QoS == mqtt.QoS2 {
+		s.mu.Lock()
+		dup := slices.Contains(s.incoming, p.PacketID)
+		full := !dup && len(s.incoming) >= int(srv.receiveMaximum())
+		s.mu.Unlock()
+		if dup {
+			// Already received and not yet released: acknowledge again,
+			// deliver nothing [MQTT-4.3.3-9].
+			c.queue(&packet.Pubrec{PacketID: p.PacketID})
+			return nil
+		}
+		if full {
+			return &mqtt.Error{Code: mqtt.ReceiveMaximumExceeded, Rule: "MQTT-3.3.4-9", Reason: "more QoS 2 messages awaiting PUBREL than Receive Maximum"}
+		}
+	}
+
+	m := &Message{Topic: p.Topic, QoS: p.QoS, Retain: p.Retain, Publisher: c.client.id}
+	m.Payload = append(make([]byte, 0, len(p.Payload)), p.Payload...)
+	if c.version == mqtt.V5 && !p.Properties.Empty() {
+		m.Properties = forwardable(&p.Properties)
+	}
+	code := mqtt.Success
+	switch {
+	case !srv.hooks.allowed(c.client, AccessPublish, m.Topic):
+		code = mqtt.NotAuthorized
+		c.logger().Info("PUBLISH not authorized", "topic", m.Topic)
+	default:
+		code = srv.hooks.onPublish(c.client, m)
+	}
+	if code == mqtt.Success {
+		if err := topic.ValidateNameFor(c.version, m.Topic); err != nil {
+			code = mqtt.TopicNameInvalid // a hook rewrote the topic badly
+		}
+	}
+	if code == mqtt.Success {
+		if m.Properties.Has(packet.PropMessageExpiry) {
+			m.setExpiry(time.Now())
+		}
+		if srv.route(c, m, &c.res) == 0 && c.version == mqtt.V5 {
+			code = mqtt.NoMatchingSubscribers
+		}
+	}
+	if c.version != mqtt.V5 && code.IsError() {
+		code = mqtt.Success // MQTT 3.x cannot tell: acknowledge and drop [MQTT-3.3.5-2]
+	}
+	switch p.QoS {
+	case mqtt.QoS1:
+		c.queue(&packet.Puback{PacketID: p.PacketID, ReasonCode: code}) // [MQTT-4.3.2-2]
+	case mqtt.QoS2:
+		if !code.IsError() {
+			s.mu.Lock()
+			s.incoming = append(s.incoming, p.PacketID)
+			s.mu.Unlock()
+		}
+		c.queue(&packet.Pubrec{PacketID: p.PacketID, ReasonCode: code}) // [MQTT-4.3.3-8]
+	}
+	return nil
+}
+
+// onAck handles PUBACK (want awaitAck) and PUBCOMP (want awaitComp).
+func (c *conn) onAck(id uint16, want byte) {
+	s := c.s
+	s.mu.Lock()
+	i := s.findInflightLocked(id)
+	var m *Message
+	if i >= 0 && s.inflight[i].state == want {
+		m = s.inflight[i].m
+		s.inflight = slices.Delete(s.inflight, i, i+1)
+	}
+	s.mu.Unlock()
+	if m != nil {
+		for _, h := range c.srv.hooks.acked {
+			h.OnAcked(c.client, m)
+		}
+	}
+}
+
+func (c *conn) onPubrec(p *packet.Pubrec) {
+	s := c.s
+	s.mu.Lock()
+	i := s.findInflightLocked(p.PacketID)
+	switch {
+	case i < 0:
+		s.mu.Unlock()
+		c.queue(&packet.Pubrel{PacketID: p.PacketID, ReasonCode: mqtt.PacketIdentifierNotFound})
+		return
+	case p.ReasonCode.IsError():
+		// The receiver refused it: the flow ends here [MQTT-4.3.3-4].
+		s.inflight = slices.Delete(s.inflight, i, i+1)
+		s.mu.Unlock()
+		return
+	}
+	s.inflight[i].state = awaitComp
+	s.mu.Unlock()
+	c.queue(&packet.Pubrel{PacketID: p.PacketID}) // [MQTT-4.3.3-3]
+}
+
+func (c *conn) onPubrel(p *packet.Pubrel) {
+	s := c.s
+	s.mu.Lock()
+	i := slices.Index(s.incoming, p.PacketID)
+	if i >= 0 {
+		s.incoming = slices.Delete(s.incoming, i, i+1)
+	}
+	s.mu.Unlock()
+	code := mqtt.Success
+	if i < 0 {
+		code = mqtt.PacketIdentifierNotFound
+	}
+	c.queue(&packet.Pubcomp{PacketID: p.PacketID, ReasonCode: code}) // [MQTT-4.3.3-11]
+}
+
+// retainedWork is a subscription that gets the matching retained
+// messages once the SUBACK is queued.
+type retainedWork struct {
+	filter string
+	qos    mqtt.QoS
+	rap    bool
+	id     uint32
+}
+
+func (c *conn) onSubscribe(p *packet.Subscribe) error {
+	srv := c.srv
+	s := c.s
+	var subID uint32
+	if c.version == mqtt.V5 && len(p.Properties.SubscriptionIDs) > 0 {
+		subID = p.Properties.SubscriptionIDs[0]
+	}
+	codes := make([]mqtt.ReasonCode, len(p.Subscriptions))
+	var work []retainedWork
+	for i := range p.Subscriptions {
+		sub := p.Subscriptions[i]
+		code, w, err := c.subscribeOne(&sub, subID)
+		if err != nil {
+			return err
+		}
+		codes[i] = code
+		if w != nil {
+			work = append(work, *w)
+		}
+	}
+	c.queue(&packet.Suback{PacketID: p.PacketID, ReasonCodes: codes}) // [MQTT-3.8.4-1] [MQTT-3.8.4-5]
+	for _, w := range work {
+		for _, m := range srv.retained.AppendMatch(nil, w.filter) {
+			if m.Expired() {
+				continue
+			}
+			var ids []uint32
+			if w.id != 0 {
+				ids = []uint32{w.id}
+			}
+			s.deliver(m, w.qos, w.rap, ids, true) // [MQTT-3.3.1-6] [MQTT-3.3.1-9]
+		}
+	}
+	return nil
+}
+
+func (c *conn) subscribeOne(sub *packet.Subscription, subID uint32) (mqtt.ReasonCode, *retainedWork, error) {
+	srv := c.srv
+	v := c.version
+	if err := topic.ValidateFilterFor(v, sub.Filter); err != nil {
+		c.logger().Info("SUBSCRIBE with an invalid filter", "filter", sub.Filter, "err", err)
+		return mqtt.TopicFilterInvalid, nil, nil // 0x80 below MQTT 5 [MQTT-3.9.3-2]
+	}
+	group, inner := "", sub.Filter
+	if v == mqtt.V5 {
+		g, in, shared, err := topic.ParseShared(sub.Filter)
+		if err != nil {
+			return mqtt.TopicFilterInvalid, nil, nil
+		}
+		if shared {
+			if sub.NoLocal {
+				return 0, nil, mqtt.Protocol("MQTT-3.8.3-4", "No Local on a shared subscription")
+			}
+			group, inner = g, in
+		}
+	}
+	if !srv.hooks.allowed(c.client, AccessSubscribe, sub.Filter) {
+		return mqtt.NotAuthorized, nil, nil
+	}
+	grant := srv.hooks.onSubscribe(c.client, sub)
+	if grant.IsError() {
+		return grant, nil, nil
+	}
+	qos := min(sub.QoS, mqtt.QoS(grant))
+	st := StoredSubscription{Filter: sub.Filter, QoS: qos, NoLocal: sub.NoLocal, RetainAsPublished: sub.RetainAsPublished, RetainHandling: sub.RetainHandling, ID: subID}
+	if v != mqtt.V5 {
+		st.NoLocal, st.RetainAsPublished, st.RetainHandling, st.ID = false, false, 0, 0
+	}
+	rec := subRecord{group: group, inner: inner, stored: st, sub: topic.Subscription{
+		Client: c.client.id, Filter: inner, Group: group, QoS: qos, NoLocal: st.NoLocal,
+		RetainAsPublished: st.RetainAsPublished, RetainHandling: st.RetainHandling, ID: subID,
+	}}
+	s := c.s
+	s.mu.Lock()
+	if s.ended || s.c != c {
+		s.mu.Unlock()
+		return mqtt.UnspecifiedError, nil, nil
+	}
+	s.subs[sub.Filter] = rec
+	existed := srv.index.Subscribe(rec.sub) // replaces an existing one [MQTT-3.8.4-3]
+	s.mu.Unlock()
+	var w *retainedWork
+	// Retained messages: never for a shared subscription [MQTT-4.8.2-?],
+	// per Retain Handling otherwise [MQTT-3.3.1-9] [MQTT-3.3.1-10].
+	if group == "" && (st.RetainHandling == 0 || (st.RetainHandling == 1 && !existed)) {
+		w = &retainedWork{filter: inner, qos: qos, rap: st.RetainAsPublished, id: subID}
+	}
+	return mqtt.ReasonCode(qos), w, nil
+}
+
+func (c *conn) onUnsubscribe(p *packet.Unsubscribe) {
+	srv := c.srv
+	s := c.s
+	codes := make([]mqtt.ReasonCode, len(p.Filters))
+	for i, f := range p.Filters {
+		s.mu.Lock()
+		rec, ok := s.subs[f]
+		if ok {
+			delete(s.subs, f)
+			srv.index.Unsubscribe(s.id, rec.group, rec.inner) // [MQTT-3.10.4-1]
+		}
+		s.mu.Unlock()
+		switch {
+		case ok:
+			codes[i] = mqtt.Success
+		case topic.ValidateFilterFor(c.version, f) != nil:
+			codes[i] = mqtt.TopicFilterInvalid
+		default:
+			codes[i] = mqtt.NoSubscriptionExisted
+		}
+		for _, h := range srv.hooks.unsubscribe {
+			h.OnUnsubscribe(c.client, f)
+		}
+	}
+	c.queue(&packet.Unsuback{PacketID: p.PacketID, ReasonCodes: codes}) // [MQTT-3.10.4-4]
+}
+
+func (c *conn) onDisconnect(p *packet.Disconnect) error {
+	s := c.s
+	if c.version == mqtt.V5 && p.Properties.Has(packet.PropSessionExpiry) {
+		if c.sessionExp0 && p.Properties.SessionExpiry != 0 {
+			return mqtt.Protocol("MQTT-3.14.2-2", "DISCONNECT sets a Session Expiry Interval after CONNECT set 0")
+		}
+		s.mu.Lock()
+		se := p.Properties.SessionExpiry
+		s.never = se == 0xFFFFFFFF
+		s.expiry = time.Duration(se) * time.Second
+		if max := c.srv.MaxSessionExpiry; max > 0 && (s.never || s.expiry > max) {
+			s.never, s.expiry = false, max
+		}
+		s.mu.Unlock()
+	}
+	c.normal = !(c.version == mqtt.V5 && p.ReasonCode == mqtt.DisconnectWithWillMessage)
+	c.setReason(DisconnectNormal, nil)
+	return errNormalClose
+}

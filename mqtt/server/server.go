@@ -1,0 +1,520 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mqttx/mqttx/mqtt"
+	"github.com/mqttx/mqttx/mqtt/packet"
+	"github.com/mqttx/mqttx/mqtt/topic"
+)
+
+// ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or
+// Close.
+var ErrServerClosed = errors.New("mqtt/server: server closed")
+
+// Defaults used where a Server field is zero.
+const (
+	DefaultConnectTimeout    = 10 * time.Second
+	DefaultWriteTimeout      = 30 * time.Second
+	DefaultMaxQueuedMessages = 1000
+	DefaultMaxInflight       = 128
+	DefaultReceiveMaximum    = 1024
+	DefaultQueueWait         = 2 * time.Second
+	DefaultAddr              = "127.0.0.1:1883"
+)
+
+// QueuePolicy says which message a full offline queue gives up.
+type QueuePolicy byte
+
+const (
+	// DropNewest refuses the message that does not fit (the default).
+	DropNewest QueuePolicy = iota
+	// DropOldest discards the oldest queued message to make room.
+	DropOldest
+)
+
+// Server is an MQTT 3.1, 3.1.1 and 5.0 broker. The zero value serves with
+// the defaults documented on each field; fields must not change once
+// Serve has been called.
+type Server struct {
+	// Addr is the TCP address ListenAndServe listens on; DefaultAddr when
+	// empty.
+	Addr string
+	// TLSConfig is used by ListenAndServeTLS.
+	TLSConfig *tls.Config
+	// Logger receives one line per connection failure and protocol
+	// violation; slog.Default() when nil.
+	Logger *slog.Logger
+	// Hooks are the application's callbacks; see [Hook].
+	Hooks []Hook
+	// Store keeps persistent sessions; an in-memory store when nil.
+	Store SessionStore
+	// SharedStrategy picks the member of a shared subscription group that
+	// gets a message; round robin when nil.
+	SharedStrategy SharedStrategy
+
+	// ConnectTimeout bounds the wait for CONNECT on a new connection
+	// (DefaultConnectTimeout).
+	ConnectTimeout time.Duration
+	// WriteTimeout bounds each write to a client; a client that does not
+	// read for that long is disconnected (DefaultWriteTimeout).
+	WriteTimeout time.Duration
+	// MaxPacketSize limits incoming packets, advertised to MQTT 5 clients
+	// as Maximum Packet Size (packet.DefaultMaxPacketSize).
+	MaxPacketSize int
+	// ServerKeepAlive, when non-zero, replaces the Keep Alive of MQTT 5
+	// clients and is sent to them in CONNACK [MQTT-3.2.2-21].
+	ServerKeepAlive uint16
+	// MaxSessionExpiry caps the Session Expiry Interval MQTT 5 clients ask
+	// for; zero for no cap.
+	MaxSessionExpiry time.Duration
+	// PersistentSessionExpiry is how long the session of an MQTT 3.x
+	// client with CleanSession 0 outlives its connection; zero keeps it
+	// until the client cleans it.
+	PersistentSessionExpiry time.Duration
+	// MaxQueuedMessages bounds each session's queue of messages waiting to
+	// be sent (DefaultMaxQueuedMessages).
+	MaxQueuedMessages int
+	// QueuePolicy chooses what a full queue of an offline session drops.
+	QueuePolicy QueuePolicy
+	// QueueQoS0 queues QoS 0 messages for offline persistent sessions; by
+	// default only QoS 1 and 2 messages are queued for them.
+	QueueQoS0 bool
+	// QueueWait is how long a publisher waits for room in a connected
+	// subscriber's full queue before the message is dropped for that
+	// subscriber (DefaultQueueWait): back-pressure first, loss last.
+	QueueWait time.Duration
+	// MaxInflight bounds the QoS 1 and 2 messages sent to a client and not
+	// yet acknowledged, further bounded by an MQTT 5 client's Receive
+	// Maximum (DefaultMaxInflight).
+	MaxInflight int
+	// ReceiveMaximum bounds the QoS 2 messages a client may have awaiting
+	// PUBREL, advertised to MQTT 5 clients (DefaultReceiveMaximum).
+	ReceiveMaximum uint16
+
+	initOnce sync.Once
+	hooks    *hookSet
+	log      *slog.Logger
+	store    SessionStore
+	shared   SharedStrategy
+
+	index    topic.Index
+	retained *topic.Tree[*Message]
+
+	sessMu   sync.Mutex  // serializes connects, takeovers and session ends
+	sessions sync.Map    // client id → *session; written under sessMu
+	nsess    atomic.Int64
+	localSeq atomic.Uint64
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	closed    bool
+	done      chan struct{}
+	wg        sync.WaitGroup // connection goroutines
+
+	results sync.Pool // *topic.Result for publishes not made by a connection
+}
+
+func (s *Server) init() {
+	s.initOnce.Do(func() {
+		s.hooks = newHookSet(s.Hooks)
+		s.log = s.Logger
+		if s.log == nil {
+			s.log = slog.Default()
+		}
+		s.store = s.Store
+		if s.store == nil {
+			s.store = new(MemoryStore)
+		}
+		s.shared = s.SharedStrategy
+		if s.shared == nil {
+			s.shared = new(RoundRobin)
+		}
+		s.retained = topic.NewTree[*Message]()
+		s.listeners = make(map[net.Listener]struct{})
+		s.conns = make(map[*conn]struct{})
+		s.done = make(chan struct{})
+		s.results.New = func() any { return new(topic.Result) }
+		s.restore()
+	})
+}
+
+func (s *Server) connectTimeout() time.Duration {
+	return orDefault(s.ConnectTimeout, DefaultConnectTimeout)
+}
+
+func (s *Server) writeTimeout() time.Duration { return orDefault(s.WriteTimeout, DefaultWriteTimeout) }
+func (s *Server) queueWait() time.Duration    { return orDefault(s.QueueWait, DefaultQueueWait) }
+
+func (s *Server) maxPacketSize() int {
+	if s.MaxPacketSize > 0 {
+		return s.MaxPacketSize
+	}
+	return packet.DefaultMaxPacketSize
+}
+
+func (s *Server) maxQueued() int {
+	if s.MaxQueuedMessages > 0 {
+		return s.MaxQueuedMessages
+	}
+	return DefaultMaxQueuedMessages
+}
+
+func (s *Server) maxInflight() int {
+	if s.MaxInflight > 0 {
+		return min(s.MaxInflight, 65535)
+	}
+	return DefaultMaxInflight
+}
+
+func (s *Server) receiveMaximum() uint16 {
+	if s.ReceiveMaximum > 0 {
+		return s.ReceiveMaximum
+	}
+	return DefaultReceiveMaximum
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// ListenAndServe listens on Addr (TCP) and serves.
+func (s *Server) ListenAndServe() error {
+	ln, err := net.Listen("tcp", cmpOr(s.Addr, DefaultAddr))
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// ListenAndServeTLS listens on Addr with TLS. certFile and keyFile may be
+// empty when TLSConfig holds certificates.
+func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
+	cfg := &tls.Config{}
+	if s.TLSConfig != nil {
+		cfg = s.TLSConfig.Clone()
+	}
+	if certFile != "" || keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return err
+		}
+		cfg.Certificates = append(cfg.Certificates, cert)
+	}
+	ln, err := tls.Listen("tcp", cmpOr(s.Addr, DefaultAddr), cfg)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Serve accepts connections on ln and serves each on its own goroutine
+// until Shutdown or Close, then returns ErrServerClosed. Serve may be
+// called for several listeners at once. The listener may be any
+// net.Listener: TCP, TLS (a *tls.Conn's handshake runs on the connection's
+// goroutine), or another transport whose connections are net.Conn.
+func (s *Server) Serve(ln net.Listener) error {
+	s.init()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.isClosed() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTemporary) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		c := s.newConn(nc, ln.Addr().String())
+		if c == nil {
+			nc.Close()
+			return ErrServerClosed
+		}
+		go c.serve()
+	}
+}
+
+var errTemporary = errors.New("temporary")
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// ServeConn serves one connection that the caller accepted itself and
+// returns when it ends.
+func (s *Server) ServeConn(nc net.Conn) {
+	s.init()
+	c := s.newConn(nc, "")
+	if c == nil {
+		nc.Close()
+		return
+	}
+	c.serve()
+}
+
+func (s *Server) newConn(nc net.Conn, listener string) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	c := &conn{srv: s, nc: nc, listener: listener, done: make(chan struct{})}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return c
+}
+
+func (s *Server) dropConn(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// Shutdown stops the server gracefully: it stops accepting, sends MQTT 5
+// clients DISCONNECT with ServerShuttingDown, closes every connection,
+// waits for their goroutines until ctx ends, and saves every persistent
+// session to the Store. Messages queued for persistent sessions stay in
+// them. It returns ctx's error if ctx ended first.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.stop(ctx, true)
+}
+
+// Close stops the server at once: listeners and connections are closed
+// without DISCONNECT. Persistent sessions are saved to the Store.
+func (s *Server) Close() error {
+	return s.stop(context.Background(), false)
+}
+
+func (s *Server) stop(ctx context.Context, graceful bool) error {
+	s.init()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		if graceful {
+			c.terminate(mqtt.ServerShuttingDown, "", DisconnectServer)
+		} else {
+			c.closeWith(DisconnectServer, ErrServerClosed)
+		}
+	}
+	waited := make(chan struct{})
+	go func() { s.wg.Wait(); close(waited) }()
+	var err error
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		err = ctx.Err()
+		for _, c := range conns {
+			c.closeWith(DisconnectServer, ErrServerClosed)
+		}
+		<-waited
+	}
+	s.saveAll()
+	return err
+}
+
+// Publish routes a message from the server itself to every matching
+// subscriber, like a client's PUBLISH (retained when m.Retain is set).
+// The Message must not be modified afterwards.
+func (s *Server) Publish(m *Message) error {
+	s.init()
+	if err := topic.ValidateName(m.Topic); err != nil {
+		return err
+	}
+	if !m.QoS.Valid() {
+		return mqtt.Malformed("MQTT-3.3.1-4", "QoS 3")
+	}
+	m.Properties = forwardable(&m.Properties)
+	m.setExpiry(time.Now())
+	r := s.results.Get().(*topic.Result)
+	s.route(nil, m, r)
+	s.results.Put(r)
+	return nil
+}
+
+// Subscribe subscribes fn, in the process, to a topic filter (shared
+// filters included). fn runs on the publisher's goroutine for every
+// matching message and must not block or modify the Message. The returned
+// function cancels the subscription.
+func (s *Server) Subscribe(filter string, fn func(*Message)) (cancel func(), err error) {
+	s.init()
+	if err := topic.ValidateFilter(filter); err != nil {
+		return nil, err
+	}
+	group, inner, shared, _ := topic.ParseShared(filter)
+	if !shared {
+		inner = filter
+	}
+	id := "\x00local/" + itoa(s.localSeq.Add(1))
+	sess := newSession(s, id)
+	sess.local = fn
+	s.sessMu.Lock()
+	s.sessions.Store(id, sess)
+	s.sessMu.Unlock()
+	s.index.Subscribe(topic.Subscription{Client: id, Filter: inner, Group: group, QoS: mqtt.QoS2})
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.index.Unsubscribe(id, group, inner)
+			s.sessMu.Lock()
+			s.sessions.Delete(id)
+			s.sessMu.Unlock()
+		})
+	}, nil
+}
+
+// ErrNotConnected is returned by Disconnect for a client that is not
+// connected.
+var ErrNotConnected = errors.New("mqtt/server: client not connected")
+
+// Disconnect ends a client's connection: an MQTT 5 client gets DISCONNECT
+// with code first. Its session stays, as after any disconnection.
+func (s *Server) Disconnect(clientID string, code mqtt.ReasonCode) error {
+	s.init()
+	sess := s.session(clientID)
+	if sess == nil {
+		return ErrNotConnected
+	}
+	sess.mu.Lock()
+	c := sess.c
+	sess.mu.Unlock()
+	if c == nil {
+		return ErrNotConnected
+	}
+	c.terminate(code, "", DisconnectServer)
+	return nil
+}
+
+// ClientInfo describes a connected client.
+type ClientInfo struct {
+	ID         string
+	Username   string
+	Version    mqtt.Version
+	RemoteAddr string
+	Listener   string
+}
+
+// SessionInfo describes a session, connected or not.
+type SessionInfo struct {
+	ClientID      string
+	Connected     bool
+	Subscriptions int
+	Queued        int // messages waiting to be sent
+	Inflight      int // sent, awaiting acknowledgement
+	Dropped       uint64
+	// Expires is when an offline session ends; zero while connected or
+	// for a session that never expires.
+	Expires time.Time
+}
+
+// Clients lists the connected clients.
+func (s *Server) Clients() []ClientInfo {
+	s.init()
+	var out []ClientInfo
+	s.sessions.Range(func(_, v any) bool {
+		sess := v.(*session)
+		sess.mu.Lock()
+		if c := sess.c; c != nil && c.client != nil {
+			cl := c.client
+			out = append(out, ClientInfo{ID: cl.id, Username: cl.username, Version: cl.version, RemoteAddr: addrString(cl.remote), Listener: cl.listener})
+		}
+		sess.mu.Unlock()
+		return true
+	})
+	return out
+}
+
+// Sessions lists the sessions held, connected and offline.
+func (s *Server) Sessions() []SessionInfo {
+	s.init()
+	var out []SessionInfo
+	s.sessions.Range(func(_, v any) bool {
+		sess := v.(*session)
+		if sess.local != nil {
+			return true
+		}
+		out = append(out, sess.info())
+		return true
+	})
+	return out
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+func (s *Server) session(id string) *session {
+	if v, ok := s.sessions.Load(id); ok {
+		return v.(*session)
+	}
+	return nil
+}
+
+func itoa(n uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}
