@@ -108,8 +108,8 @@ type Server struct {
 	index    topic.Index
 	retained *topic.Tree[*Message]
 
-	sessMu   sync.Mutex  // serializes connects, takeovers and session ends
-	sessions sync.Map    // client id → *session; written under sessMu
+	sessMu   sync.Mutex // serializes connects, takeovers and session ends
+	sessions sync.Map   // client id → *session; written under sessMu
 	nsess    atomic.Int64
 	localSeq atomic.Uint64
 
