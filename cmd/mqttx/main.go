@@ -1,11 +1,18 @@
 // Command mqttx is the mqttx toolkit's command line.
 //
 //	mqttx decode [--version 3.1|3.1.1|5] [HEX ...]
+//	mqttx serve [--listen URL ...] [flags]
 //
 // decode reads MQTT packets given as hexadecimal (from the arguments, or
 // from standard input when there are none) and prints each packet's fields,
 // or the protocol error a broker would answer it with. With no --version
 // the first packet must be a CONNECT, whose version is then used.
+//
+// serve runs an MQTT broker ([server.Server]) on each --listen URL
+// (tcp://host:port or tls://host:port; tcp://127.0.0.1:1883 by default)
+// until SIGINT or SIGTERM, then shuts it down gracefully; a second signal
+// closes every connection at once. "mqttx serve --help" lists its flags:
+// TLS certificates, the server's limits, and logging.
 package main
 
 import (
@@ -31,6 +38,8 @@ func usage(w io.Writer) {
 
 commands:
   decode [--version 3.1|3.1.1|5] [HEX ...]   print the MQTT packets in HEX (or standard input)
+  serve [--listen URL ...] [flags]           run an MQTT broker (tcp://127.0.0.1:1883 by default);
+                                             "mqttx serve --help" lists the flags
 `)
 }
 
@@ -42,6 +51,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "decode":
 		return decode(args[1:], stdin, stdout, stderr)
+	case "serve":
+		return serve(args[1:], stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0

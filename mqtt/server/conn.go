@@ -409,6 +409,11 @@ func (srv *Server) attach(c *conn, clean bool, expiry time.Duration, never bool,
 			old.c = nil
 			oldConn.out = nil
 			old.wakeLocked()
+			if !clean {
+				// The client is back before any Will Delay passed: its
+				// old connection's will is not sent [MQTT-3.1.2-8].
+				old.will, old.willFrom = nil, nil
+			}
 		}
 		old.mu.Unlock()
 	}

@@ -247,7 +247,8 @@ func TestTakeoverOnlyAfterAuthentication(t *testing.T) {
 }
 
 func TestPersistentSessionResendsWithDup(t *testing.T) {
-	addr := start(t, &server.Server{})
+	srv := &server.Server{}
+	addr := start(t, srv)
 	c := dial(t, addr, mqtt.V311)
 	if ack := c.connect(&packet.Connect{ClientID: "p", KeepAlive: 60}); ack.SessionPresent {
 		t.Fatal("new session reported present")
@@ -265,6 +266,7 @@ func TestPersistentSessionResendsWithDup(t *testing.T) {
 	c.send(&packet.Pubrec{PacketID: second.PacketID})
 	expect[*packet.Pubrel](c)
 	c.nc.Close() // no acks: m1 awaits PUBACK, m2 awaits PUBCOMP
+	waitFor(t, func() bool { return len(srv.Clients()) == 1 })
 
 	pub.send(&packet.Publish{Topic: "t", QoS: 1, PacketID: 3, Payload: []byte("while away")})
 	expect[*packet.Puback](pub)
@@ -452,6 +454,7 @@ func TestHooks(t *testing.T) {
 	if p.Topic != "rewritten" || p.QoS != 1 {
 		t.Fatalf("got %+v", p)
 	}
+	waitFor(t, func() bool { return slices.Contains(rec.list(), "delivered rewritten") })
 	sub.send(&packet.Puback{PacketID: p.PacketID})
 	sub.send(&packet.Pingreq{})
 	expect[*packet.Pingresp](sub)

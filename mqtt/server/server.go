@@ -49,8 +49,8 @@ type Server struct {
 	Addr string
 	// TLSConfig is used by ListenAndServeTLS.
 	TLSConfig *tls.Config
-	// Logger receives one line per connection failure and protocol
-	// violation; slog.Default() when nil.
+	// Logger receives one line per refused connection, protocol
+	// violation and connection failure; nil means silent.
 	Logger *slog.Logger
 	// Hooks are the application's callbacks; see [Hook].
 	Hooks []Hook
@@ -128,7 +128,7 @@ func (s *Server) init() {
 		s.hooks = newHookSet(s.Hooks)
 		s.log = s.Logger
 		if s.log == nil {
-			s.log = slog.Default()
+			s.log = slog.New(slog.DiscardHandler)
 		}
 		s.store = s.Store
 		if s.store == nil {
@@ -253,8 +253,10 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTemporary) {
+			// Retry what the net package marks temporary (EMFILE, ENFILE,
+			// ECONNABORTED …), as net/http does.
+			var te interface{ Temporary() bool }
+			if errors.As(err, &te) && te.Temporary() {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 				time.Sleep(delay)
 				continue
@@ -270,8 +272,6 @@ func (s *Server) Serve(ln net.Listener) error {
 		go c.serve()
 	}
 }
-
-var errTemporary = errors.New("temporary")
 
 func (s *Server) isClosed() bool {
 	s.mu.Lock()
@@ -329,7 +329,17 @@ func (s *Server) stop(ctx context.Context, graceful bool) error {
 	s.init()
 	s.mu.Lock()
 	if s.closed {
+		// Already stopping: Close forces what a running Shutdown waits for.
+		conns := make([]*conn, 0, len(s.conns))
+		for c := range s.conns {
+			conns = append(conns, c)
+		}
 		s.mu.Unlock()
+		if !graceful {
+			for _, c := range conns {
+				c.closeWith(DisconnectServer, ErrServerClosed)
+			}
+		}
 		return nil
 	}
 	s.closed = true
@@ -355,11 +365,15 @@ func (s *Server) stop(ctx context.Context, graceful bool) error {
 	select {
 	case <-waited:
 	case <-ctx.Done():
-		err = ctx.Err()
-		for _, c := range conns {
-			c.closeWith(DisconnectServer, ErrServerClosed)
+		select {
+		case <-waited: // finished as ctx ended: not a failure
+		default:
+			err = ctx.Err()
+			for _, c := range conns {
+				c.closeWith(DisconnectServer, ErrServerClosed)
+			}
+			<-waited
 		}
-		<-waited
 	}
 	s.saveAll()
 	return err

@@ -500,11 +500,14 @@ func (s *Server) endSessionLocked(sess *session) (*Message, *Client) {
 	sess.q = queue{}
 	sess.inflight = nil
 	sess.incoming = nil
+	// A will still held is pending (delayed, or of a connection being
+	// replaced): the session's end publishes it. fireWill takes it under
+	// the same locks, so exactly one of the two publishes it.
 	will, from := sess.will, sess.willFrom
-	if sess.willTimer == nil || !sess.willTimer.Stop() {
-		will = nil // no will pending: none, or already published
+	if sess.willTimer != nil {
+		sess.willTimer.Stop()
 	}
-	sess.will, sess.willTimer = nil, nil
+	sess.will, sess.willFrom, sess.willTimer = nil, nil, nil
 	if sess.expTimer != nil {
 		sess.expTimer.Stop()
 		sess.expTimer = nil
