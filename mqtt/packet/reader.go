@@ -3,6 +3,7 @@ package packet
 import (
 	"errors"
 	"io"
+	"sync"
 
 	"github.com/mqttx/mqttx/mqtt"
 )
@@ -47,14 +48,21 @@ func (r *Reader) Reset(rd io.Reader) {
 func (r *Reader) Buffered() int { return r.end - r.start - r.last }
 
 // Release drops the Reader's buffer when it holds no unread bytes, so an
-// idle connection holds no read buffer. It invalidates the last packet
-// returned.
+// idle connection holds no read buffer; a buffer of the smallest size goes
+// back to a pool shared by all Readers, and the next read takes one from
+// it. It invalidates the last packet returned.
 func (r *Reader) Release() {
 	r.consume()
 	if r.start == r.end {
+		if cap(r.buf) == minRead {
+			smallBufs.Put((*[minRead]byte)(r.buf[:minRead]))
+		}
 		r.buf, r.start, r.end = nil, 0, 0
 	}
 }
+
+// smallBufs holds released buffers of minRead bytes.
+var smallBufs = sync.Pool{New: func() any { return new([minRead]byte) }}
 
 func (r *Reader) consume() {
 	r.start += r.last
@@ -141,6 +149,10 @@ func (r *Reader) grow(n int) {
 	size := max(2*len(r.buf), minRead)
 	if size > n {
 		size = max(n, minRead)
+	}
+	if size == minRead && r.buf == nil {
+		r.buf, r.start, r.end = smallBufs.Get().(*[minRead]byte)[:], 0, 0
+		return
 	}
 	nb := make([]byte, size)
 	copy(nb, r.buf[r.start:r.end])

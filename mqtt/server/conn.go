@@ -40,6 +40,7 @@ type conn struct {
 	problem   bool
 	res       topic.Result
 	big       bool // the last packet read was large: release the read buffer when idle
+	in        firstByte
 
 	// guarded by s.mu
 	out       []byte // control packets waiting to be written
@@ -61,6 +62,27 @@ var (
 )
 
 const batchMax = 64 << 10 // bytes gathered into one write
+
+// busyWait is the longest wait for input after which a connection still
+// counts as busy and keeps its read buffer.
+const busyWait = 50 * time.Millisecond
+
+// firstByte is the read side of a connection: it hands the Reader a byte
+// read ahead while the connection waited without a buffer.
+type firstByte struct {
+	nc  net.Conn
+	b   [1]byte
+	has bool
+}
+
+func (f *firstByte) Read(p []byte) (int, error) {
+	if f.has && len(p) > 0 {
+		p[0] = f.b[0]
+		f.has = false
+		return 1, nil
+	}
+	return f.nc.Read(p)
+}
 
 var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
@@ -124,20 +146,39 @@ func (c *conn) serve() {
 }
 
 func (c *conn) loop() error {
+	busy := false
 	for {
+		var waitFrom time.Time // set when this read waits with the buffer held
 		if !c.r.Ready() {
 			// About to wait for input: write what is pending first, so
 			// that replies to a burst of packets go out in one write.
 			c.flushInline()
-			if c.big {
+			now := time.Now()
+			if c.keepAlive > 0 {
+				c.nc.SetReadDeadline(now.Add(c.keepAlive * 3 / 2)) // [MQTT-3.1.2-22]
+			}
+			if c.r.Buffered() == 0 && (!busy || c.big) {
+				// A quiet connection waits holding no read buffer: the
+				// buffer goes back to the pool and the wait reads one
+				// byte into the conn itself. A busy one keeps its buffer
+				// and saves that extra read.
 				c.r.Release()
 				c.big = false
-			}
-			if c.keepAlive > 0 {
-				c.nc.SetReadDeadline(time.Now().Add(c.keepAlive * 3 / 2)) // [MQTT-3.1.2-22]
+				n, err := c.nc.Read(c.in.b[:])
+				if n == 1 {
+					c.in.has = true
+				} else if err != nil {
+					return err
+				}
+				busy = time.Since(now) < busyWait
+			} else {
+				waitFrom = now
 			}
 		}
 		p, err := c.r.ReadPacket()
+		if !waitFrom.IsZero() {
+			busy = time.Since(waitFrom) < busyWait
+		}
 		if err != nil {
 			return err
 		}
@@ -265,7 +306,8 @@ func (c *conn) handshake() bool {
 		tlsState = &st
 		tc.SetWriteDeadline(time.Time{})
 	}
-	c.r = packet.NewReader(c.nc)
+	c.in.nc = c.nc
+	c.r = packet.NewReader(&c.in)
 	c.r.MaxPacketSize = srv.maxPacketSize()
 	p, err := c.r.ReadPacket()
 	if err != nil {
