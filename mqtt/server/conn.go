@@ -452,8 +452,14 @@ func (srv *Server) attach(c *conn, clean bool, expiry time.Duration, never bool,
 			oldConn.out = nil
 			old.wakeLocked()
 			if !clean {
-				// The client is back before any Will Delay passed: its
-				// old connection's will is not sent [MQTT-3.1.2-8].
+				// The old connection closes without DISCONNECT, so its will
+				// is due [MQTT-3.1.2-8] — unless it has a Will Delay
+				// Interval, which the new connection cuts short
+				// [MQTT-3.1.3-9]. (With Clean Start the session ends and
+				// endSessionLocked publishes it.)
+				if old.version != mqtt.V5 || old.willDelay == 0 {
+					pendingWill, pendingFrom = old.will, old.willFrom
+				}
 				old.will, old.willFrom = nil, nil
 			}
 		}

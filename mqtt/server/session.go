@@ -175,6 +175,9 @@ func (s *Server) deliverShared(from *conn, m *Message, g topic.SharedMatch) bool
 }
 
 func (s *session) online() bool {
+	if s.local != nil {
+		return true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.c != nil
