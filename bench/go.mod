@@ -9,4 +9,10 @@ require (
 	github.com/mqttx/mqttx v0.0.0
 )
 
+require (
+	github.com/gorilla/websocket v1.5.3 // indirect
+	github.com/rs/xid v1.4.0 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
+)
+
 replace github.com/mqttx/mqttx => ../

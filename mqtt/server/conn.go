@@ -38,8 +38,8 @@ type conn struct {
 	sendQuota int // QoS 1 and 2 messages the client accepts unacknowledged
 	maxOut    int // the client's Maximum Packet Size; 0 for none
 	problem   bool
-	res       topic.Result
-	big       bool // the last packet read was large: release the read buffer when idle
+	res       *topic.Result // made by the first PUBLISH
+	big       bool          // the last packet read was large: release the read buffer when idle
 	in        firstByte
 
 	// guarded by s.mu
@@ -134,13 +134,24 @@ func (c *conn) terminate(code mqtt.ReasonCode, reason string, r DisconnectReason
 	c.closeWith(r, nil)
 }
 
+// serve answers the CONNECT on the accepting goroutine, then hands the
+// connection to a fresh reader goroutine: the handshake's deeper calls
+// (hooks, logging, TLS) grow a stack that an idle connection then need
+// not keep.
 func (c *conn) serve() {
-	defer c.srv.dropConn(c)
-	defer close(c.done)
 	if !c.handshake() {
 		c.closeWith(DisconnectClosed, nil)
+		close(c.done)
+		c.srv.dropConn(c)
 		return
 	}
+	c.flushInline() // CONNACK and resends, written from this deeper stack too
+	go c.run()
+}
+
+func (c *conn) run() {
+	defer c.srv.dropConn(c)
+	defer close(c.done)
 	err := c.loop()
 	c.finish(err)
 }
@@ -356,11 +367,13 @@ func (c *conn) handshake() bool {
 	}
 	c.client = &Client{id: id, username: cp.Username, version: c.version, remote: c.nc.RemoteAddr(), tlsState: tlsState, listener: c.listener, conn: c, assignedID: assigned}
 
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	code := srv.hooks.authenticate(ctx, c.client, cp, &ack)
-	cancel()
-	if code != mqtt.Success {
-		return refuse(code, "refused by the authenticator")
+	if len(srv.hooks.auth) > 0 {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		code := srv.hooks.authenticate(ctx, c.client, cp, &ack)
+		cancel()
+		if code != mqtt.Success {
+			return refuse(code, "refused by the authenticator")
+		}
 	}
 
 	var will *Message
@@ -418,6 +431,12 @@ func (c *conn) handshake() bool {
 	}
 	c.keepAlive = time.Duration(ka) * time.Second
 	c.nc.SetReadDeadline(time.Time{})
+	// A fresh Reader: the CONNECT's decoder state (its string cache) is of
+	// no use to the packets that follow, and an idle connection should not
+	// hold it.
+	c.r = packet.NewReader(&c.in)
+	c.r.Version = c.version
+	c.r.MaxPacketSize = srv.maxPacketSize()
 
 	present := srv.attach(c, cp.CleanStart, expiry, never, will, willDelay, &ack)
 	for _, h := range srv.hooks.connect {

@@ -101,7 +101,10 @@ func (c *conn) onPublish(p *packet.Publish) error {
 		if m.Properties.Has(packet.PropMessageExpiry) {
 			m.setExpiry(time.Now())
 		}
-		if srv.route(c, m, &c.res) == 0 && c.version == mqtt.V5 {
+		if c.res == nil {
+			c.res = new(topic.Result)
+		}
+		if srv.route(c, m, c.res) == 0 && c.version == mqtt.V5 {
 			code = mqtt.NoMatchingSubscribers
 		}
 	}
@@ -262,7 +265,10 @@ func (c *conn) subscribeOne(sub *packet.Subscription, subID uint32) (mqtt.Reason
 		s.mu.Unlock()
 		return mqtt.UnspecifiedError, nil, nil
 	}
-	s.subs[sub.Filter] = rec
+	if s.subs == nil {
+		s.subs = make(map[string]*subRecord)
+	}
+	s.subs[sub.Filter] = &rec
 	existed := srv.index.Subscribe(rec.sub) // replaces an existing one [MQTT-3.8.4-3]
 	s.mu.Unlock()
 	var w *retainedWork

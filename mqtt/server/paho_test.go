@@ -22,7 +22,7 @@ import (
 	"github.com/mqttx/mqttx/mqtt/server"
 )
 
-// pahoWait bounds every pahoWait for something that should happen; it is a
+// pahoWait bounds every wait for something that should happen; it is a
 // failure bound, never a measure.
 const pahoWait = 5 * time.Second
 
@@ -41,12 +41,19 @@ type pahoV5 struct {
 // CONNACK accepts.
 func connectPahoV5(t *testing.T, addr string, cp *paho.Connect) (*pahoV5, *paho.Connack) {
 	t.Helper()
+	return connectPahoV5Config(t, addr, cp, nil)
+}
+
+// connectPahoV5Config is connectPahoV5 with configure adjusting the client's
+// configuration.
+func connectPahoV5Config(t *testing.T, addr string, cp *paho.Connect, configure func(*paho.ClientConfig)) (*pahoV5, *paho.Connack) {
+	t.Helper()
 	nc, err := net.DialTimeout("tcp", addr, pahoWait)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &pahoV5{t: t, id: cp.ClientID, msgs: make(chan *paho.Publish, 1024), disc: make(chan *paho.Disconnect, 1)}
-	c.Client = paho.NewClient(paho.ClientConfig{
+	cfg := paho.ClientConfig{
 		Conn: nc,
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
 			c.msgs <- pr.Packet
@@ -59,7 +66,11 @@ func connectPahoV5(t *testing.T, addr string, cp *paho.Connect) (*pahoV5, *paho.
 			}
 		},
 		OnClientError: func(error) {},
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	c.Client = paho.NewClient(cfg)
 	if cp.KeepAlive == 0 {
 		cp.KeepAlive = 30
 	}
@@ -148,11 +159,12 @@ func (c *pahoV5) nextIs(topic, payload string) *paho.Publish {
 	return m
 }
 
+// pahoClean is a CONNECT with Clean Start and no session expiry.
 func pahoClean(id string) *paho.Connect { return &paho.Connect{ClientID: id, CleanStart: true} }
 
 // pahoGone is a DisconnectHook announcing each ended connection, after the
 // server is done with it (its will published or discarded, its session
-// saved or ended).
+// saved or ended). Its buffer holds more ends than any test here makes.
 type pahoGone chan string
 
 func newPahoGone() pahoGone { return make(pahoGone, 64) }
@@ -172,6 +184,18 @@ func (g pahoGone) wait(t *testing.T, id string) {
 		case <-timeout:
 			t.Fatalf("%s still connected after %v", id, pahoWait)
 		}
+	}
+}
+
+// pahoWaitFor polls cond until it holds, failing the test after pahoWait.
+func pahoWaitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(pahoWait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still not %s after %v", what, pahoWait)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -523,6 +547,314 @@ func TestPahoServerAPI(t *testing.T) {
 	})
 }
 
+// The will of an MQTT 5 client keeps its properties; it is published when
+// the connection breaks [MQTT-3.1.2-8] and when the client disconnects
+// with reason code 0x04, and not after a normal DISCONNECT
+// [MQTT-3.1.2-10].
+func TestPahoV5Will(t *testing.T) {
+	gone := newPahoGone()
+	addr := start(t, &server.Server{Hooks: []server.Hook{gone}})
+	watcher, _ := connectPahoV5(t, addr, pahoClean("watcher"))
+	watcher.subscribe(paho.SubscribeOptions{Topic: "will/#", QoS: 1})
+	withWill := func(id string) *paho.Connect {
+		cp := pahoClean(id)
+		cp.WillMessage = &paho.WillMessage{Topic: "will/" + id, QoS: 1, Payload: []byte(id + " is gone")}
+		cp.WillProperties = &paho.WillProperties{User: paho.UserProperties{{Key: "who", Value: id}}}
+		return cp
+	}
+
+	abrupt, _ := connectPahoV5(t, addr, withWill("abrupt"))
+	abrupt.TerminateConnectionForTest()
+	m := watcher.nextIs("will/abrupt", "abrupt is gone")
+	if m.QoS != 1 || m.Properties == nil || m.Properties.User.Get("who") != "abrupt" {
+		t.Errorf("will arrived at QoS %d with properties %+v, want QoS 1, user who=abrupt", m.QoS, m.Properties)
+	}
+
+	// paho.golang leaves every will property but User Properties out of
+	// its CONNECT, so a raw client sends the others.
+	raw := dial(t, addr, mqtt.V5)
+	w := &packet.Will{QoS: 1, Topic: "will/raw", Payload: []byte("raw is gone")}
+	w.Properties.ContentType = "text/plain"
+	w.Properties.ResponseTopic = "ask/raw"
+	w.Properties.CorrelationData = []byte{7}
+	w.Properties.PayloadFormat = 1
+	w.Properties.Set(packet.PropPayloadFormat)
+	if ack := raw.connect(&packet.Connect{ClientID: "raw", CleanStart: true, Will: w}); ack.ReasonCode != mqtt.Success {
+		t.Fatalf("CONNACK %v", ack.ReasonCode)
+	}
+	raw.nc.Close()
+	m = watcher.nextIs("will/raw", "raw is gone")
+	if p := m.Properties; p == nil || p.ContentType != "text/plain" || p.ResponseTopic != "ask/raw" || !bytes.Equal(p.CorrelationData, []byte{7}) ||
+		p.PayloadFormat == nil || *p.PayloadFormat != 1 {
+		t.Errorf("will properties %+v, want content type, response topic, correlation data and payload format kept", m.Properties)
+	}
+
+	polite, _ := connectPahoV5(t, addr, withWill("polite"))
+	polite.Disconnect(&paho.Disconnect{ReasonCode: 0})
+	gone.wait(t, "polite")
+
+	leaving, _ := connectPahoV5(t, addr, withWill("leaving"))
+	leaving.Disconnect(&paho.Disconnect{ReasonCode: byte(mqtt.DisconnectWithWillMessage)})
+	watcher.nextIs("will/leaving", "leaving is gone") // and none from polite before it
+}
+
+// A second connection with the same client identifier takes the session
+// over: the first gets DISCONNECT 0x8E [MQTT-3.1.4-3].
+func TestPahoV5Takeover(t *testing.T) {
+	addr := start(t, &server.Server{})
+	first, _ := connectPahoV5(t, addr, &paho.Connect{ClientID: "dup", CleanStart: false, Properties: &paho.ConnectProperties{SessionExpiryInterval: paho.Uint32(60)}})
+	first.subscribe(paho.SubscribeOptions{Topic: "kept/#", QoS: 1})
+	second, ack := connectPahoV5(t, addr, &paho.Connect{ClientID: "dup", CleanStart: false, Properties: &paho.ConnectProperties{SessionExpiryInterval: paho.Uint32(60)}})
+	if !ack.SessionPresent {
+		t.Error("CONNACK of the taking-over connection has Session Present 0")
+	}
+	select {
+	case d := <-first.disc:
+		if d.ReasonCode != byte(mqtt.SessionTakenOver) {
+			t.Errorf("DISCONNECT reason code %#x, want %#x", d.ReasonCode, byte(mqtt.SessionTakenOver))
+		}
+	case <-time.After(pahoWait):
+		t.Fatal("no DISCONNECT for the taken-over connection")
+	}
+	// The subscription moved to the new connection with the session.
+	pub, _ := connectPahoV5(t, addr, pahoClean("pub"))
+	pub.publish(&paho.Publish{Topic: "kept/x", QoS: 1, Payload: []byte("still here")})
+	second.nextIs("kept/x", "still here")
+}
+
+// A v5 connection taken over closes without DISCONNECT: its will is
+// published [MQTT-3.1.2-8], unless a Will Delay Interval lets the new
+// connection of the session cancel it [MQTT-3.1.3-9].
+func TestPahoV5WillOnTakeover(t *testing.T) {
+	gone := newPahoGone()
+	addr := start(t, &server.Server{Hooks: []server.Hook{gone}})
+	watcher, _ := connectPahoV5(t, addr, pahoClean("watcher"))
+	watcher.subscribe(paho.SubscribeOptions{Topic: "will/#", QoS: 1})
+	other, _ := connectPahoV5(t, addr, pahoClean("other"))
+	for _, tc := range []struct {
+		id        string
+		delay     uint32
+		published bool
+	}{{"nodelay", 0, true}, {"delayed", 30, false}} {
+		cp := func(will bool) *paho.Connect {
+			c := &paho.Connect{ClientID: tc.id, Properties: &paho.ConnectProperties{SessionExpiryInterval: paho.Uint32(60)}}
+			if will {
+				c.WillMessage = &paho.WillMessage{Topic: "will/" + tc.id, QoS: 1, Payload: []byte(tc.id)}
+				c.WillProperties = &paho.WillProperties{WillDelayInterval: paho.Uint32(tc.delay)}
+			}
+			return c
+		}
+		connectPahoV5(t, addr, cp(true))
+		connectPahoV5(t, addr, cp(false))
+		gone.wait(t, tc.id)
+		other.publish(&paho.Publish{Topic: "will/marker", QoS: 1, Payload: []byte(tc.id)})
+		if tc.published {
+			watcher.nextIs("will/"+tc.id, tc.id)
+		}
+		watcher.nextIs("will/marker", tc.id)
+	}
+}
+
+// Messages sent and not acknowledged when the connection breaks are sent
+// again, with DUP set, when the session resumes [MQTT-4.4.0-1]
+// [MQTT-3.3.1-1].
+func TestPahoV5Redelivery(t *testing.T) {
+	gone := newPahoGone()
+	addr := start(t, &server.Server{Hooks: []server.Hook{gone}})
+	persistent := func() *paho.Connect {
+		return &paho.Connect{ClientID: "forgetful", CleanStart: false, Properties: &paho.ConnectProperties{SessionExpiryInterval: paho.Uint32(60)}}
+	}
+	noAcks := func(cfg *paho.ClientConfig) { cfg.EnableManualAcknowledgment = true }
+	c, _ := connectPahoV5Config(t, addr, persistent(), noAcks)
+	c.subscribe(paho.SubscribeOptions{Topic: "work/#", QoS: 2})
+	pub, _ := connectPahoV5(t, addr, pahoClean("pub"))
+	pub.publish(&paho.Publish{Topic: "work/1", QoS: 1, Payload: []byte("one")})
+	pub.publish(&paho.Publish{Topic: "work/2", QoS: 2, Payload: []byte("two")})
+	for _, want := range []string{"one", "two"} {
+		if m := c.next(); string(m.Payload) != want || m.Duplicate() {
+			t.Fatalf("got %q DUP %v, want %q DUP false", m.Payload, m.Duplicate(), want)
+		}
+	}
+	c.TerminateConnectionForTest() // neither PUBACK nor PUBREC sent
+	gone.wait(t, "forgetful")
+
+	c, ack := connectPahoV5(t, addr, persistent())
+	if !ack.SessionPresent {
+		t.Error("CONNACK of the resumed session has Session Present 0")
+	}
+	for i, want := range []struct {
+		topic, payload string
+		qos            byte
+	}{{"work/1", "one", 1}, {"work/2", "two", 2}} {
+		m := c.nextIs(want.topic, want.payload)
+		if !m.Duplicate() || m.QoS != want.qos {
+			t.Errorf("resent message %d: DUP %v QoS %d, want DUP true QoS %d", i, m.Duplicate(), m.QoS, want.qos)
+		}
+	}
+	// Acknowledged this time: nothing more is resent.
+	pub.publish(&paho.Publish{Topic: "work/3", QoS: 1, Payload: []byte("three")})
+	if m := c.nextIs("work/3", "three"); m.Duplicate() {
+		t.Error("new message with DUP set")
+	}
+}
+
+// A session whose expiry interval is 0 ends with its connection; so does
+// one whose DISCONNECT sets the interval to 0 [MQTT-3.1.2-23].
+func TestPahoV5SessionEnds(t *testing.T) {
+	gone := newPahoGone()
+	srv := &server.Server{Hooks: []server.Hook{gone}}
+	addr := start(t, srv)
+	resume := func(id string) *paho.Connect {
+		return &paho.Connect{ClientID: id, CleanStart: false, Properties: &paho.ConnectProperties{SessionExpiryInterval: paho.Uint32(60)}}
+	}
+
+	c, _ := connectPahoV5(t, addr, &paho.Connect{ClientID: "brief", CleanStart: false})
+	c.subscribe(paho.SubscribeOptions{Topic: "x", QoS: 1})
+	c.stop()
+	gone.wait(t, "brief")
+	if _, ack := connectPahoV5(t, addr, resume("brief")); ack.SessionPresent {
+		t.Error("session with expiry interval 0 outlived its connection")
+	}
+
+	c, _ = connectPahoV5(t, addr, resume("shortened"))
+	c.subscribe(paho.SubscribeOptions{Topic: "x", QoS: 1})
+	c.Disconnect(&paho.Disconnect{ReasonCode: 0, Properties: &paho.DisconnectProperties{SessionExpiryInterval: paho.Uint32(0)}})
+	gone.wait(t, "shortened")
+	if _, ack := connectPahoV5(t, addr, resume("shortened")); ack.SessionPresent {
+		t.Error("session whose DISCONNECT set expiry interval 0 outlived its connection")
+	}
+}
+
+// A client that connects with an empty client identifier is given one in
+// CONNACK [MQTT-3.2.2-16], under which the server lists it.
+func TestPahoV5AssignedClientID(t *testing.T) {
+	srv := &server.Server{}
+	addr := start(t, srv)
+	c, ack := connectPahoV5(t, addr, pahoClean(""))
+	id := ""
+	if ack.Properties != nil {
+		id = ack.Properties.AssignedClientID
+	}
+	if id == "" {
+		t.Fatal("no Assigned Client Identifier in CONNACK")
+	}
+	if c.ClientID() != id {
+		t.Errorf("paho uses client id %q, want %q", c.ClientID(), id)
+	}
+	if cl := srv.Clients(); len(cl) != 1 || cl[0].ID != id {
+		t.Errorf("Clients() = %+v, want one client %q", cl, id)
+	}
+}
+
+// A message matching several subscriptions of one client arrives once, at
+// the highest QoS granted [MQTT-3.3.4-2]; after UNSUBSCRIBE only the
+// remaining subscription delivers [MQTT-3.10.4-1]; a message no one
+// subscribes to is acknowledged with No matching subscribers.
+func TestPahoV5OverlapAndUnsubscribe(t *testing.T) {
+	addr := start(t, &server.Server{})
+	sub, _ := connectPahoV5(t, addr, pahoClean("sub"))
+	sub.subscribe(paho.SubscribeOptions{Topic: "m/#", QoS: 0}, paho.SubscribeOptions{Topic: "m/+", QoS: 2})
+	pub, _ := connectPahoV5(t, addr, pahoClean("pub"))
+	pub.publish(&paho.Publish{Topic: "m/a", QoS: 2, Payload: []byte("first")})
+	pub.publish(&paho.Publish{Topic: "m/a", QoS: 2, Payload: []byte("second")})
+	if m := sub.nextIs("m/a", "first"); m.QoS != 2 {
+		t.Errorf("overlapping subscriptions: got QoS %d, want 2", m.QoS)
+	}
+	sub.nextIs("m/a", "second") // "first" arrived once
+
+	ctx, cancel := context.WithTimeout(context.Background(), pahoWait)
+	defer cancel()
+	ua, err := sub.Unsubscribe(ctx, &paho.Unsubscribe{Topics: []string{"m/+", "m/none"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ua.Reasons, []byte{byte(mqtt.Success), byte(mqtt.NoSubscriptionExisted)}) {
+		t.Errorf("UNSUBACK %#x, want [0x00 0x11]", ua.Reasons)
+	}
+	pub.publish(&paho.Publish{Topic: "m/a", QoS: 2, Payload: []byte("third")})
+	if m := sub.nextIs("m/a", "third"); m.QoS != 0 {
+		t.Errorf("after unsubscribing the QoS 2 filter: got QoS %d, want 0", m.QoS)
+	}
+
+	if r := pub.publish(&paho.Publish{Topic: "nobody/listens", QoS: 1, Payload: []byte("?")}); r.ReasonCode != byte(mqtt.NoMatchingSubscribers) {
+		t.Errorf("PUBACK reason code %#x for a message without subscribers, want %#x", r.ReasonCode, byte(mqtt.NoMatchingSubscribers))
+	}
+}
+
+// Retain As Published keeps the RETAIN flag of live messages
+// [MQTT-3.3.1-12].
+func TestPahoV5RetainAsPublished(t *testing.T) {
+	addr := start(t, &server.Server{})
+	sub, _ := connectPahoV5(t, addr, pahoClean("sub"))
+	sub.subscribe(paho.SubscribeOptions{Topic: "rap/#", QoS: 1, RetainAsPublished: true})
+	pub, _ := connectPahoV5(t, addr, pahoClean("pub"))
+	pub.publish(&paho.Publish{Topic: "rap/a", QoS: 1, Retain: true, Payload: []byte("kept")})
+	pub.publish(&paho.Publish{Topic: "rap/a", QoS: 1, Payload: []byte("plain")})
+	if m := sub.nextIs("rap/a", "kept"); !m.Retain {
+		t.Error("Retain As Published subscription got RETAIN 0 for a retained message")
+	}
+	if m := sub.nextIs("rap/a", "plain"); m.Retain {
+		t.Error("Retain As Published subscription got RETAIN 1 for a message sent without it")
+	}
+}
+
+// An in-process subscriber can be a member of a shared subscription group
+// alongside network clients.
+func TestPahoSharedWithInProcessMember(t *testing.T) {
+	srv := &server.Server{}
+	addr := start(t, srv)
+	local := make(chan string, 10)
+	cancel, err := srv.Subscribe("$share/g/tasks/#", func(m *server.Message) { local <- string(m.Payload) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	remote, _ := connectPahoV5(t, addr, pahoClean("remote"))
+	remote.subscribe(paho.SubscribeOptions{Topic: "$share/g/tasks/#", QoS: 1})
+	pub, _ := connectPahoV5(t, addr, pahoClean("pub"))
+	for i := range 4 {
+		pub.publish(&paho.Publish{Topic: "tasks/t", QoS: 1, Payload: []byte(fmt.Sprint(i))})
+	}
+	got := map[string]bool{}
+	for range 2 {
+		got[string(remote.next().Payload)] = true
+	}
+	for range 2 {
+		select {
+		case p := <-local:
+			got[p] = true
+		case <-time.After(pahoWait):
+			t.Fatalf("in-process member got too few messages; so far %v", got)
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("members got %v, want 0 to 3 once each", got)
+	}
+}
+
+// Shutdown tells MQTT 5 clients why their connection ends
+// [MQTT-3.14.0-1]: DISCONNECT with Server shutting down.
+func TestPahoShutdown(t *testing.T) {
+	srv := &server.Server{}
+	addr := start(t, srv)
+	c, _ := connectPahoV5(t, addr, pahoClean("c"))
+	c3, _ := connectPahoV3(t, addr, "c3", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), pahoWait)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case d := <-c.disc:
+		if d.ReasonCode != byte(mqtt.ServerShuttingDown) {
+			t.Errorf("DISCONNECT reason code %#x, want %#x", d.ReasonCode, byte(mqtt.ServerShuttingDown))
+		}
+	case <-time.After(pahoWait):
+		t.Fatal("no DISCONNECT at shutdown")
+	}
+	pahoWaitFor(t, "c3 disconnected", func() bool { return !c3.IsConnectionOpen() })
+}
+
 // pahoV3 is a connected paho.mqtt.golang client speaking MQTT 3.1.1;
 // every message it receives arrives on msgs.
 type pahoV3 struct {
@@ -735,4 +1067,89 @@ func TestPaho311PersistentSession(t *testing.T) {
 	}
 	pub.publish("orders/new", 1, false, "live")
 	c.nextIs("orders/new", "live") // the QoS 0 message was not queued [MQTT-3.1.2-5]
+}
+
+// Retained messages reach MQTT 3.1.1 subscribers with RETAIN 1 on
+// subscribe and RETAIN 0 live [MQTT-3.3.1-8] [MQTT-3.3.1-9], including one
+// retained by Server.Publish.
+func TestPaho311Retained(t *testing.T) {
+	srv := &server.Server{}
+	addr := start(t, srv)
+	if err := srv.Publish(&server.Message{Topic: "cfg/a", Payload: []byte("from server"), QoS: 1, Retain: true}); err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := connectPahoV3(t, addr, "pub", nil)
+	pub.publish("cfg/b", 2, true, "from client")
+
+	sub, _ := connectPahoV3(t, addr, "sub", nil)
+	sub.subscribe("cfg/#", 2)
+	got := map[string]paho3.Message{}
+	for range 2 {
+		select {
+		case m := <-sub.msgs:
+			got[m.Topic()] = m
+		case <-time.After(pahoWait):
+			t.Fatalf("got %d of 2 retained messages", len(got))
+		}
+	}
+	for topic, want := range map[string]struct {
+		payload string
+		qos     byte
+	}{"cfg/a": {"from server", 1}, "cfg/b": {"from client", 2}} {
+		m := got[topic]
+		if m == nil || string(m.Payload()) != want.payload || m.Qos() != want.qos || !m.Retained() {
+			t.Errorf("retained %s: got %v, want %q at QoS %d with RETAIN 1", topic, m, want.payload, want.qos)
+		}
+	}
+	pub.publish("cfg/b", 1, true, "update")
+	if m := sub.nextIs("cfg/b", "update"); m.Retained() {
+		t.Error("live message forwarded to a 3.1.1 subscriber with RETAIN 1")
+	}
+}
+
+// QoS 1 and 2 messages sent to a 3.1.1 client with CleanSession 0 and not
+// acknowledged when its connection breaks are resent with DUP set when it
+// reconnects [MQTT-4.4.0-1].
+func TestPaho311Redelivery(t *testing.T) {
+	gone := newPahoGone()
+	addr := start(t, &server.Server{Hooks: []server.Hook{gone}})
+	c, _ := connectPahoV3(t, addr, "forgetful", func(o *paho3.ClientOptions) { o.SetCleanSession(false).SetAutoAckDisabled(true) })
+	c.subscribe("work/#", 2)
+	pub, _ := connectPahoV3(t, addr, "pub", nil)
+	pub.publish("work/1", 1, false, "one")
+	c.nextIs("work/1", "one") // not acknowledged
+	c.kill()
+	gone.wait(t, "forgetful")
+
+	c, present := connectPahoV3(t, addr, "forgetful", func(o *paho3.ClientOptions) { o.SetCleanSession(false) })
+	if !present {
+		t.Error("CONNACK of the resumed session has Session Present 0")
+	}
+	if m := c.nextIs("work/1", "one"); !m.Duplicate() || m.Qos() != 1 {
+		t.Errorf("resent message: DUP %v QoS %d, want DUP true QoS 1", m.Duplicate(), m.Qos())
+	}
+}
+
+// A 3.1.1 client whose session is taken over by a new connection has its
+// network connection closed without having sent DISCONNECT, so its will
+// is published [MQTT-3.1.4-2] [MQTT-3.1.2-8]: MQTT 3.1.1 has no Will Delay
+// Interval that a returning client could cancel, whether or not its
+// session persists.
+func TestPaho311WillOnTakeover(t *testing.T) {
+	for _, cleanSession := range []bool{true, false} {
+		t.Run(fmt.Sprintf("CleanSession=%v", cleanSession), func(t *testing.T) {
+			gone := newPahoGone()
+			addr := start(t, &server.Server{Hooks: []server.Hook{gone}})
+			watcher, _ := connectPahoV3(t, addr, "watcher", nil)
+			watcher.subscribe("will/#", 1)
+			connectPahoV3(t, addr, "twin", func(o *paho3.ClientOptions) {
+				o.SetCleanSession(cleanSession).SetWill("will/twin", "first twin is gone", 1, false)
+			})
+			connectPahoV3(t, addr, "twin", func(o *paho3.ClientOptions) { o.SetCleanSession(cleanSession) })
+			gone.wait(t, "twin")
+			other, _ := connectPahoV3(t, addr, "other", nil)
+			other.publish("will/marker", 1, false, "marker")
+			watcher.nextIs("will/twin", "first twin is gone")
+		})
+	}
 }

@@ -289,6 +289,7 @@ func (s *Server) ServeConn(nc net.Conn) {
 		return
 	}
 	c.serve()
+	<-c.done
 }
 
 func (s *Server) newConn(nc net.Conn, listener string) *conn {

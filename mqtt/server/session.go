@@ -25,7 +25,7 @@ type session struct {
 	mu       sync.Mutex
 	c        *conn // attached connection; nil while offline
 	version  mqtt.Version
-	subs     map[string]subRecord // by the filter as the client sent it
+	subs     map[string]*subRecord // by the filter as the client sent it
 	q        queue
 	inflight []outMsg // sent, awaiting acknowledgement, in send order
 	nextID   uint16
@@ -69,7 +69,7 @@ const (
 )
 
 func newSession(srv *Server, id string) *session {
-	return &session{srv: srv, id: id, subs: make(map[string]subRecord)}
+	return &session{srv: srv, id: id} // subs is made by the first subscription
 }
 
 // queue is a ring of messages waiting to be sent.
@@ -362,7 +362,10 @@ func (s *session) restoreLocked(st *SessionState) {
 		if err != nil {
 			continue
 		}
-		s.subs[ss.Filter] = rec
+		if s.subs == nil {
+			s.subs = make(map[string]*subRecord)
+		}
+		s.subs[ss.Filter] = &rec
 		s.srv.index.Subscribe(rec.sub)
 	}
 	for _, p := range st.Pending {
@@ -499,7 +502,7 @@ func (s *Server) endSessionLocked(sess *session) (*Message, *Client) {
 	sess.mu.Lock()
 	sess.ended = true
 	subs := sess.subs
-	sess.subs = make(map[string]subRecord)
+	sess.subs = nil
 	sess.q = queue{}
 	sess.inflight = nil
 	sess.incoming = nil
