@@ -223,8 +223,8 @@ func (c *conn) finish(err error) {
 	c.closeWith(reason, err)
 	c.reasonMu.Lock()
 	reason, err = c.reason, c.reasonErr
-	if err == nil && reason != DisconnectNormal && reason != DisconnectServer && reason != DisconnectTakeover {
-		err = errCloseCause(c, err)
+	if err == nil && reason == DisconnectClosed {
+		err = io.EOF
 	}
 	c.reasonMu.Unlock()
 
@@ -276,13 +276,6 @@ func (c *conn) finish(err error) {
 	for _, h := range srv.hooks.disconnect {
 		h.OnDisconnect(c.client, reason, err)
 	}
-}
-
-func errCloseCause(c *conn, err error) error {
-	if err != nil {
-		return err
-	}
-	return io.EOF
 }
 
 // fireWill publishes a delayed will whose session still has no connection.
