@@ -272,7 +272,7 @@ func (c *conn) subscribeOne(sub *packet.Subscription, subID uint32) (mqtt.Reason
 	existed := srv.index.Subscribe(rec.sub) // replaces an existing one [MQTT-3.8.4-3]
 	s.mu.Unlock()
 	var w *retainedWork
-	// Retained messages: never for a shared subscription [MQTT-4.8.2-?],
+	// Retained messages: never for a shared subscription (MQTT 5 section 4.8.2),
 	// per Retain Handling otherwise [MQTT-3.3.1-9] [MQTT-3.3.1-10].
 	if group == "" && (st.RetainHandling == 0 || (st.RetainHandling == 1 && !existed)) {
 		w = &retainedWork{filter: inner, qos: qos, rap: st.RetainAsPublished, id: subID}
