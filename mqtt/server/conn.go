@@ -545,7 +545,7 @@ func (srv *Server) attach(c *conn, clean bool, expiry time.Duration, never bool,
 
 // resendLocked appends the unacknowledged messages of a resumed session
 // in their original order: PUBLISH with DUP for those awaiting PUBACK or
-// PUBREC, PUBREL for those awaiting PUBCOMP [MQTT-4.4.0-1] [MQTT-4.6.0-1].
+// PUBREC, PUBREL for those awaiting PUBCOMP [MQTT-4.4.0-1].
 func (s *session) resendLocked(c *conn, b []byte) []byte {
 	now := time.Now()
 	for _, e := range s.inflight {
@@ -674,7 +674,7 @@ func (c *conn) fillLocked(b []byte) []byte {
 			}
 		}
 		if e.qos > 0 && len(s.inflight) >= c.sendQuota {
-			break // the client's Receive Maximum [MQTT-3.3.4-7]
+			break // the client's Receive Maximum [MQTT-3.3.4-9]
 		}
 		var id uint16
 		if e.qos > 0 {

@@ -34,7 +34,7 @@ func (c *conn) handle(p packet.Packet) error {
 	case *packet.Connect:
 		return mqtt.Protocol(rule(c.version, "MQTT-3.1.0-2", "MQTT-3.1.0-2"), "second CONNECT")
 	case *packet.Auth:
-		return mqtt.Protocol("MQTT-4.12.0-1", "AUTH without an Authentication Method in CONNECT")
+		return mqtt.Protocol("", "AUTH without an Authentication Method in CONNECT")
 	default:
 		return mqtt.Protocol("", p.Type().String()+" sent by a client")
 	}
@@ -57,7 +57,7 @@ func (c *conn) onPublish(p *packet.Publish) error {
 	if c.version == mqtt.V5 {
 		if p.Properties.Has(packet.PropTopicAlias) {
 			// Topic Alias Maximum is 0 in our CONNACK [MQTT-3.2.2-17].
-			return &mqtt.Error{Code: mqtt.TopicAliasInvalid, Rule: "MQTT-3.3.2-8", Reason: "Topic Alias sent, none allowed"}
+			return &mqtt.Error{Code: mqtt.TopicAliasInvalid, Rule: "MQTT-3.2.2-17", Reason: "Topic Alias sent, none allowed"}
 		}
 		if len(p.Properties.SubscriptionIDs) > 0 {
 			return mqtt.Protocol("MQTT-3.3.4-6", "PUBLISH from a client carries a Subscription Identifier")
@@ -75,7 +75,7 @@ func (c *conn) onPublish(p *packet.Publish) error {
 			return nil
 		}
 		if full {
-			return &mqtt.Error{Code: mqtt.ReceiveMaximumExceeded, Rule: "MQTT-3.3.4-9", Reason: "more QoS 2 messages awaiting PUBREL than Receive Maximum"}
+			return &mqtt.Error{Code: mqtt.ReceiveMaximumExceeded, Rule: "MQTT-3.3.4-7", Reason: "more QoS 2 messages awaiting PUBREL than Receive Maximum"}
 		}
 	}
 
@@ -153,14 +153,14 @@ func (c *conn) onPubrec(p *packet.Pubrec) {
 		c.queue(&packet.Pubrel{PacketID: p.PacketID, ReasonCode: mqtt.PacketIdentifierNotFound})
 		return
 	case p.ReasonCode.IsError():
-		// The receiver refused it: the flow ends here [MQTT-4.3.3-4].
+		// The receiver refused it: the flow ends here (MQTT 5 section 4.3.3).
 		s.inflight = slices.Delete(s.inflight, i, i+1)
 		s.mu.Unlock()
 		return
 	}
 	s.inflight[i].state = awaitComp
 	s.mu.Unlock()
-	c.queue(&packet.Pubrel{PacketID: p.PacketID}) // [MQTT-4.3.3-3]
+	c.queue(&packet.Pubrel{PacketID: p.PacketID}) // [MQTT-4.3.3-4]
 }
 
 func (c *conn) onPubrel(p *packet.Pubrel) {
@@ -273,7 +273,7 @@ func (c *conn) subscribeOne(sub *packet.Subscription, subID uint32) (mqtt.Reason
 	s.mu.Unlock()
 	var w *retainedWork
 	// Retained messages: never for a shared subscription (MQTT 5 section 4.8.2),
-	// per Retain Handling otherwise [MQTT-3.3.1-9] [MQTT-3.3.1-10].
+	// per Retain Handling otherwise [MQTT-3.3.1-9] [MQTT-3.3.1-10] [MQTT-3.3.1-11].
 	if group == "" && (st.RetainHandling == 0 || (st.RetainHandling == 1 && !existed)) {
 		w = &retainedWork{filter: inner, qos: qos, rap: st.RetainAsPublished, id: subID}
 	}
@@ -311,7 +311,7 @@ func (c *conn) onDisconnect(p *packet.Disconnect) error {
 	s := c.s
 	if c.version == mqtt.V5 && p.Properties.Has(packet.PropSessionExpiry) {
 		if c.sessionExp0 && p.Properties.SessionExpiry != 0 {
-			return mqtt.Protocol("MQTT-3.14.2-2", "DISCONNECT sets a Session Expiry Interval after CONNECT set 0")
+			return mqtt.Protocol("", "DISCONNECT sets a Session Expiry Interval after CONNECT set 0 (MQTT 5 section 3.14.2.2.2)")
 		}
 		s.mu.Lock()
 		se := p.Properties.SessionExpiry

@@ -119,9 +119,9 @@ func (q *queue) all() []outMsg {
 func (s *Server) route(from *conn, m *Message, r *topic.Result) int {
 	if m.Retain {
 		if len(m.Payload) == 0 {
-			s.retained.Delete(m.Topic) // [MQTT-3.3.1-10] [MQTT-3.3.1-11]
+			s.retained.Delete(m.Topic) // [MQTT-3.3.1-6] [MQTT-3.3.1-7] (3.1.1: [MQTT-3.3.1-10] [MQTT-3.3.1-11])
 		} else {
-			s.retained.Set(m.Topic, m) // [MQTT-3.3.1-5]
+			s.retained.Set(m.Topic, m) // [MQTT-3.3.1-5] (3.1.1: [MQTT-3.3.1-5] [MQTT-3.3.1-7])
 		}
 	}
 	s.index.Match(m.Topic, m.Publisher, r) // No Local subscriptions of the publisher are left out [MQTT-3.8.3-3]
@@ -185,8 +185,9 @@ func (s *session) online() bool {
 
 // deliver queues m for the session's client at the lower of its QoS and
 // subQoS [MQTT-3.8.4-8]. retained marks delivery of a retained message on
-// subscribe, which keeps the RETAIN flag [MQTT-3.3.1-9]; a live message
-// keeps it only for Retain As Published subscriptions [MQTT-3.3.1-12].
+// subscribe, which keeps the RETAIN flag (3.1.1: [MQTT-3.3.1-8]); a live
+// message keeps it only for Retain As Published subscriptions
+// [MQTT-3.3.1-12] [MQTT-3.3.1-13].
 func (s *session) deliver(m *Message, subQoS mqtt.QoS, rap bool, ids []uint32, retained bool) bool {
 	if s.local != nil {
 		s.local(m)
