@@ -101,13 +101,28 @@ func (c *Connect) appendBody(b []byte, _ mqtt.Version) []byte {
 	return b
 }
 
-func (c *Connect) validate(_ mqtt.Version) error {
-	v := c.Version
+func (c *Connect) validate(_ mqtt.Version) error { return c.check(c.Version, 0) }
+
+// knownValid marks the strings of a Connect that decoding has already
+// found valid, so that check skips them.
+type knownValid uint8
+
+const (
+	validID knownValid = 1 << iota
+	validUser
+)
+
+// check is validate for version v, skipping the checks that known says
+// have passed; the checks run in the same order either way, so the first
+// failure is the same.
+func (c *Connect) check(v mqtt.Version, known knownValid) error {
 	if !v.Valid() {
 		return &mqtt.Error{Code: mqtt.UnsupportedProtocolVersion, Rule: rule(v, "MQTT-3.1.2-2", "MQTT-3.1.2-2"), Reason: "protocol level " + v.String()}
 	}
-	if err := checkString(v, "Client Identifier", c.ClientID); err != nil {
-		return ruled(err, v, "MQTT-3.1.3-4", "MQTT-3.1.3-4")
+	if known&validID == 0 {
+		if err := checkString(v, "Client Identifier", c.ClientID); err != nil {
+			return ruled(err, v, "MQTT-3.1.3-4", "MQTT-3.1.3-4")
+		}
 	}
 	if w := c.Will; w != nil {
 		if !w.QoS.Valid() {
@@ -131,7 +146,7 @@ func (c *Connect) validate(_ mqtt.Version) error {
 			}
 		}
 	}
-	if c.hasUser() {
+	if c.hasUser() && known&validUser == 0 {
 		if err := checkString(v, "User Name", c.Username); err != nil {
 			return ruled(err, v, "MQTT-3.1.3-12", "MQTT-3.1.3-11")
 		}
@@ -151,18 +166,17 @@ func (c *Connect) validate(_ mqtt.Version) error {
 }
 
 func (c *Connect) decode(d *Decoder, _ byte, body []byte, _ mqtt.Version) error {
-	cur := cursor{b: body}
-	var name []byte
+	var name, b []byte
 	var level mqtt.Version
 	if len(body) > 7 && string(body[:6]) == "\x00\x04MQTT" {
 		// The common case: "MQTT" at its fixed offset.
-		name, level, cur.b = body[2:6], mqtt.Version(body[6]), body[7:]
+		name, level, b = body[2:6], mqtt.Version(body[6]), body[7:]
 	} else {
-		name = cur.binary()
-		level = mqtt.Version(cur.u8())
-	}
-	if cur.err != nil {
-		return cur.err
+		var ok bool
+		if name, b, ok = field(body); !ok || len(b) < 1 {
+			return fresh(errShortBody)
+		}
+		level, b = mqtt.Version(b[0]), b[1:]
 	}
 	switch {
 	case string(name) == "MQTT" && (level == mqtt.V311 || level == mqtt.V5):
@@ -173,7 +187,6 @@ func (c *Connect) decode(d *Decoder, _ byte, body []byte, _ mqtt.Version) error 
 		return &mqtt.Error{Code: mqtt.UnsupportedProtocolVersion, Rule: "MQTT-3.1.2-2", Reason: "protocol level " + level.String() + " with name " + quote(name)}
 	}
 	v := level
-	flags := cur.u8()
 	// Fields are set one by one: copying a whole Connect would copy its
 	// Properties twice.
 	c.Version = v
@@ -181,10 +194,13 @@ func (c *Connect) decode(d *Decoder, _ byte, body []byte, _ mqtt.Version) error 
 	lastID, lastUser := c.ClientID, c.Username
 	c.Username, c.Password = "", nil
 	c.Properties.reset()
-	c.KeepAlive = cur.u16()
-	if cur.err != nil {
-		return cur.err
+	if len(b) < 3 {
+		c.KeepAlive = 0
+		return fresh(errShortBody)
 	}
+	flags := b[0]
+	c.KeepAlive = uint16(b[1])<<8 | uint16(b[2])
+	b = b[3:]
 	if flags&0x01 != 0 {
 		return mqtt.Malformed(rule(v, "MQTT-3.1.2-3", "MQTT-3.1.2-3"), "reserved CONNECT flag is set")
 	}
@@ -203,11 +219,26 @@ func (c *Connect) decode(d *Decoder, _ byte, body []byte, _ mqtt.Version) error 
 	c.UsernameFlag = flags&0x80 != 0
 	c.PasswordFlag = flags&0x40 != 0
 	if v == mqtt.V5 {
+		cur := cursor{b: b}
 		c.Properties.decode(d, &cur, TypeConnect)
+		if cur.err != nil {
+			return cur.err
+		}
+		b = cur.b
 	}
 	// The payload fields come in this order [MQTT-3.1.3-1]; the client
-	// identifier is always first [MQTT-3.1.3-3].
-	c.ClientID = d.strLast(lastID, cur.binary())
+	// identifier is always first [MQTT-3.1.3-3]. A field that runs past
+	// the body ends the decoding at once: nothing after it can change the
+	// error.
+	var known knownValid
+	id, b, ok := field(b)
+	if !ok {
+		return fresh(errShortBody)
+	}
+	var plain bool
+	if c.ClientID, plain = d.strLastPlain(lastID, id); plain {
+		known |= validID
+	}
 	if willFlag {
 		lastTopic := ""
 		if d.willVal != nil {
@@ -215,26 +246,43 @@ func (c *Connect) decode(d *Decoder, _ byte, body []byte, _ mqtt.Version) error 
 		}
 		w := d.newWill()
 		w.QoS, w.Retain = willQoS, willRetain
-		if v == mqtt.V5 {
-			w.Properties.decode(d, &cur, 0)
-		}
-		w.Topic = d.strLast(lastTopic, cur.binary())
-		w.Payload = cur.binary()
 		c.Will = w
+		if v == mqtt.V5 {
+			cur := cursor{b: b}
+			w.Properties.decode(d, &cur, 0)
+			if cur.err != nil {
+				return cur.err
+			}
+			b = cur.b
+		}
+		topic, rest, ok := field(b)
+		if !ok {
+			return fresh(errShortBody)
+		}
+		w.Topic = d.strLast(lastTopic, topic)
+		if w.Payload, b, ok = field(rest); !ok {
+			return fresh(errShortBody)
+		}
 	}
 	if c.UsernameFlag {
-		c.Username = d.strLast(lastUser, cur.binary())
+		user, rest, ok := field(b)
+		if !ok {
+			return fresh(errShortBody)
+		}
+		if c.Username, plain = d.strLastPlain(lastUser, user); plain {
+			known |= validUser
+		}
+		b = rest
 	}
 	if c.PasswordFlag {
-		c.Password = cur.binary()
+		if c.Password, b, ok = field(b); !ok {
+			return fresh(errShortBody)
+		}
 	}
-	if cur.err != nil {
-		return cur.err
-	}
-	if len(cur.b) != 0 {
+	if len(b) != 0 {
 		return mqtt.Malformed(rule(v, "MQTT-3.1.3-1", "MQTT-3.1.3-1"), "bytes after the last CONNECT payload field")
 	}
-	return c.validate(v)
+	return c.check(v, known)
 }
 
 // rule picks the statement id for MQTT 5 or for MQTT 3.x.

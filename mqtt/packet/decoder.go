@@ -43,6 +43,27 @@ type Decoder struct {
 // Every other error is an *mqtt.Error, after which the byte stream cannot
 // be trusted any further.
 func (d *Decoder) Decode(b []byte) (Packet, int, error) {
+	if t, total, ok := d.plainHeader(b); ok {
+		// The common case, decided at a glance; anything else takes the
+		// general path below, which reports the precise error.
+		p := d.packets[t]
+		if p == nil {
+			p = d.packet(t)
+		}
+		if err := p.decode(d, b[0]&0x0f, b[2:total:total], d.Version); err != nil {
+			return nil, total, err
+		}
+		if d.Version == 0 {
+			d.Version = p.(*Connect).Version
+		}
+		return p, total, nil
+	}
+	return d.decodeGeneral(b)
+}
+
+// decodeGeneral is Decode for every packet: it parses the fixed header in
+// full and reports each failure precisely.
+func (d *Decoder) decodeGeneral(b []byte) (Packet, int, error) {
 	h, err := ParseFixedHeader(b, d.Version)
 	if err != nil {
 		return nil, 0, err
@@ -56,6 +77,25 @@ func (d *Decoder) Decode(b []byte) (Packet, int, error) {
 	}
 	p, err := d.decodeBody(h, b[h.Size:total:total])
 	return p, total, err
+}
+
+// plainHeader reports whether b starts with a whole packet whose fixed
+// header is beyond doubt: a one-byte remaining length, a type allowed now
+// with its required flag bits, within the size limit. It returns the type
+// and the size of the whole packet. A false answer says only that Decode
+// must take the general path.
+func (d *Decoder) plainHeader(b []byte) (Type, int, bool) {
+	if len(b) < 2 || b[1] >= 0x80 {
+		return 0, 0, false
+	}
+	t, flags, total := Type(b[0]>>4), b[0]&0x0f, 2+int(b[1])
+	v := d.Version
+	ok := total <= len(b) &&
+		(flags == requiredFlags[t] || t == TypePublish) &&
+		(v != 0 || t == TypeConnect) &&
+		t != 0 && (t != TypeAuth || v == mqtt.V5) &&
+		(d.MaxPacketSize <= 0 || total <= d.MaxPacketSize)
+	return t, total, ok
 }
 
 // checkHeader decides what the fixed header alone can: the packet must be
@@ -166,6 +206,50 @@ func (d *Decoder) strLast(last string, b []byte) string {
 		return last
 	}
 	return d.str(b)
+}
+
+// strLastPlain is strLast that also reports whether b is plain: ASCII
+// without NUL, and so a valid MQTT string (ValidString). One pass over b
+// does the check and the comparison with last; a false answer says only
+// that b needs the full check.
+func (d *Decoder) strLastPlain(last string, b []byte) (string, bool) {
+	n := len(b)
+	same := len(last) == n
+	var plain bool
+	switch {
+	case n >= 8:
+		// Eight bytes at a time; the last word overlaps the one before.
+		var or, zero, diff uint64
+		for i := 0; i < n; i += 8 {
+			if i > n-8 {
+				i = n - 8
+			}
+			x := binary.LittleEndian.Uint64(b[i:])
+			or |= x
+			zero |= (x - lsb) &^ x
+			if same {
+				diff |= x ^ word(last, i)
+			}
+		}
+		plain, same = (or|zero)&msb == 0, same && diff == 0
+	case n >= 4:
+		// Two overlapping four-byte halves cover all of b.
+		x := uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
+		plain = asciiWord(x)
+		same = same && x == uint64(word32(last, 0))|uint64(word32(last, n-4))<<32
+	case n > 0:
+		// The first, middle and last byte cover all of b, padded with
+		// spaces, which pass the check.
+		x := uint64(b[0]) | uint64(b[n>>1])<<8 | uint64(b[n-1])<<16 | 0x2020202020<<24
+		plain = asciiWord(x)
+		same = same && x == uint64(last[0])|uint64(last[n>>1])<<8|uint64(last[n-1])<<16|0x2020202020<<24
+	default:
+		return "", true
+	}
+	if same {
+		return last, plain
+	}
+	return d.str(b), plain
 }
 
 // str returns b as a string. Short strings are looked up in a small cache

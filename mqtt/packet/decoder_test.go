@@ -2,6 +2,7 @@ package packet
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -618,5 +619,136 @@ func TestDecoderStringCacheSimilarTopics(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("decoding 8 similar topics in turn: %v allocations per round, want 0", allocs)
+	}
+}
+
+// TestDecodePlainHeaderMatchesGeneral checks the fast path of Decode
+// against the general one: for every first byte, every version, a few size
+// limits and every truncation of every golden packet and illegal input,
+// both give the same packet, count and error.
+func TestDecodePlainHeaderMatchesGeneral(t *testing.T) {
+	var inputs [][]byte
+	for _, g := range goldens {
+		inputs = append(inputs, g.b)
+	}
+	for _, tc := range illegalInputs() {
+		inputs = append(inputs, tc.b)
+	}
+	versions := []mqtt.Version{0, mqtt.V31, mqtt.V311, mqtt.V5}
+	same := func(b []byte) {
+		t.Helper()
+		for _, v := range versions {
+			for _, limit := range []int{0, len(b) - 1, len(b)} {
+				fast := Decoder{Version: v, MaxPacketSize: limit}
+				general := Decoder{Version: v, MaxPacketSize: limit}
+				p1, n1, err1 := fast.Decode(b)
+				p2, n2, err2 := general.decodeGeneral(b)
+				if n1 != n2 || fmt.Sprint(err1) != fmt.Sprint(err2) || !samePacket(p1, p2) || fast.Version != general.Version {
+					t.Fatalf("% x (v%d, limit %d):\nDecode:        %s, %d, %v, version %d\ndecodeGeneral: %s, %d, %v, version %d",
+						b, v, limit, show(p1), n1, err1, fast.Version, show(p2), n2, err2, general.Version)
+				}
+			}
+		}
+	}
+	for _, in := range inputs {
+		for end := 0; end <= len(in); end++ {
+			same(in[:end])
+		}
+		for first := 0; first < 256; first++ {
+			b := bytes.Clone(in)
+			b[0] = byte(first)
+			same(b)
+			same(b[:len(b)-1])
+		}
+	}
+}
+
+// TestStrLastPlain checks the one-pass string check and comparison against
+// ValidString and ==, for every length up to 20 with an odd byte at every
+// position and a previous value that differs at every position.
+func TestStrLastPlain(t *testing.T) {
+	var d Decoder
+	for n := 0; n <= 20; n++ {
+		base := make([]byte, n)
+		for i := range base {
+			base[i] = 'a' + byte(i)
+		}
+		cases := [][]byte{base}
+		for i := 0; i < n; i++ {
+			for _, c := range []byte{0, 0x7f, 0x80, 0xc3, 0xff, ' ', '+'} {
+				b := bytes.Clone(base)
+				b[i] = c
+				cases = append(cases, b)
+			}
+		}
+		for _, b := range cases {
+			lasts := []string{"", string(b), string(b) + "x", string(base)}
+			for i := 0; i < n; i++ {
+				l := []byte(string(b))
+				l[i] ^= 1
+				lasts = append(lasts, string(l))
+			}
+			for _, last := range lasts {
+				s, plain := d.strLastPlain(last, b)
+				if s != string(b) {
+					t.Fatalf("strLastPlain(%q, %q) = %q", last, b, s)
+				}
+				ascii := !bytes.ContainsFunc(b, func(r rune) bool { return r == 0 || r >= 0x80 })
+				if plain != ascii {
+					t.Fatalf("strLastPlain(%q, %q): plain = %v, want %v", last, b, plain, ascii)
+				}
+				if plain && !ValidString(s) {
+					t.Fatalf("strLastPlain(%q, %q): plain, but not a valid string", last, b)
+				}
+			}
+		}
+	}
+	// An equal previous value is returned as it is: no allocation even
+	// with the cache off.
+	d = Decoder{noCache: true}
+	last := "mqttx-bench-client"
+	b := []byte(last)
+	if allocs := testing.AllocsPerRun(20, func() { d.strLastPlain(last, b) }); allocs != 0 {
+		t.Errorf("strLastPlain of an equal value: %v allocations, want 0", allocs)
+	}
+}
+
+// TestConnectKnownStringsStillChecked decodes CONNECTs whose Client
+// Identifier and User Name are not plain ASCII, right after ones that are,
+// so that the checks decoding skips for plain strings are seen to run.
+func TestConnectKnownStringsStillChecked(t *testing.T) {
+	connect := func(id, user string) []byte {
+		body := cat("\x00\x04MQTT", byte(4), byte(0x82), "\x00\x3c", str(id), str(user))
+		return cat(byte(0x10), byte(len(body)), body)
+	}
+	var d Decoder
+	for _, tc := range []struct {
+		id, user string
+		reason   string // "" for success
+	}{
+		{"client", "user", ""},
+		{"cli\x00nt", "user", "Client Identifier contains U+0000"},
+		{"client", "us\x00r", "User Name contains U+0000"},
+		{"client", "us\xffr", "User Name is not well-formed UTF-8"},
+		{"clïent", "üser", ""},
+		{"client-with-a-long-name", "user", ""},
+		{"client-with-a-long-nam\x00", "user", "Client Identifier contains U+0000"},
+		{"client-with-a-long-nam\xc3", "user", "Client Identifier is not well-formed UTF-8"},
+		{"client", "user", ""},
+	} {
+		d.Version = 0
+		p, _, err := d.Decode(connect(tc.id, tc.user))
+		if tc.reason == "" {
+			if err != nil {
+				t.Errorf("%q/%q: %v", tc.id, tc.user, err)
+			} else if c := p.(*Connect); c.ClientID != tc.id || c.Username != tc.user {
+				t.Errorf("%q/%q: decoded %q/%q", tc.id, tc.user, c.ClientID, c.Username)
+			}
+			continue
+		}
+		var e *mqtt.Error
+		if !errors.As(err, &e) || e.Reason != tc.reason {
+			t.Errorf("%q/%q: got %v, want %q", tc.id, tc.user, err, tc.reason)
+		}
 	}
 }

@@ -164,6 +164,12 @@ func word(s string, i int) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
+// word32 loads s[i:i+4] little-endian.
+func word32(s string, i int) uint32 {
+	s = s[i : i+4]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
 // plainWord reports whether the eight bytes of x are ASCII other than
 // NUL, '+' and '#'.
 func plainWord(x uint64) bool {
@@ -250,6 +256,17 @@ func (c *cursor) binary() []byte {
 	}
 	c.short()
 	return nil
+}
+
+// field splits the two-byte-length-prefixed field at the start of b from
+// the rest, aliasing b; ok is false when b ends inside the field.
+func field(b []byte) (f, rest []byte, ok bool) {
+	if len(b) >= 2 {
+		if end := 2 + (int(b[0])<<8 | int(b[1])); end <= len(b) {
+			return b[2:end:end], b[end:], true
+		}
+	}
+	return nil, nil, false
 }
 
 // short records that a field ran past the end of the body.
