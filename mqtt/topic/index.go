@@ -47,6 +47,14 @@ type Subscription struct {
 //     changes that run concurrently with it and not others.
 //   - A node unlinked by Unsubscribe is never written again; a reader still
 //     standing on it finishes against the state it had.
+//   - Once it holds cacheMinSubs subscriptions, an Index keeps a bounded
+//     cache of recent match results (about 120 KB; see cache.go), which
+//     readers fill and read without locks. Every Subscribe, and every
+//     Unsubscribe that removes something, bumps the generation counter gen
+//     after its last change, which makes every cached result stale, so a
+//     Match that starts after a change has returned sees the change.
+//     Stale results keep the entries and groups they point to alive until
+//     their slot is reused.
 //   - seed and hf are set once, by the first Subscribe (or NewIndex),
 //     before any node is published. A reader uses them only after it has
 //     loaded a node from root.next: that atomic load orders it after their
@@ -54,9 +62,11 @@ type Subscription struct {
 //     needs no hash. So a zero Index needs no other synchronization.
 type Index struct {
 	root  node
-	seed  maphash.Seed // hashes level strings in the children tables; see init
-	hf    hashFn       // maphash.String with seed; see init
-	count atomic.Int64 // number of subscriptions
+	seed  maphash.Seed               // hashes level strings in the children tables; see init
+	hf    hashFn                     // maphash.String with seed; see init
+	count atomic.Int64               // number of subscriptions
+	gen   atomic.Uint64              // bumped after every change, for the match cache
+	cache atomic.Pointer[matchCache] // nil until the Index is large enough; see cache.go
 
 	mu       sync.Mutex          // serializes writers; guards the fields below
 	strs     map[string]interned // interned level strings
@@ -181,6 +191,11 @@ func (x *Index) Subscribe(s Subscription) (existed bool) {
 	if !existed {
 		x.count.Add(1)
 	}
+	// After the last change: a cached result from before it is stale.
+	x.gen.Add(1)
+	if x.cache.Load() == nil && x.count.Load() >= cacheMinSubs {
+		x.cache.Store(newMatchCache(x.hf("\x00match cache")))
+	}
 	return existed
 }
 
@@ -218,6 +233,7 @@ func (x *Index) Unsubscribe(client, group, filter string) (existed bool) {
 	}
 	x.count.Add(-1)
 	x.prune(path)
+	x.gen.Add(1) // after the last change, as in Subscribe
 	return true
 }
 
@@ -555,6 +571,26 @@ func (x *Index) nodeCount() int {
 // identifiers [MQTT-3.8.3-3]. It takes no lock and allocates nothing once
 // r's buffers have grown.
 func (x *Index) Match(name, publisher string, r *Result) {
+	var k cacheKey
+	c := x.cache.Load()
+	if c == nil || name == "" || !c.key(&k, name, publisher) {
+		x.match(name, publisher, r)
+		return
+	}
+	// The generation is read before the walk: a result computed while a
+	// change runs is tagged with the generation before it, which the
+	// change's end makes stale.
+	gen := x.gen.Load()
+	r.clear()
+	if c.get(&k, gen, r) {
+		return
+	}
+	x.match(name, publisher, r)
+	c.put(&k, gen, r)
+}
+
+// match is Match without the cache.
+func (x *Index) match(name, publisher string, r *Result) {
 	r.reset(name)
 	r.publisher, r.pubHash = publisher, 0
 	// Load the root's children before touching x.hf: an Index with none

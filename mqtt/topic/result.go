@@ -21,6 +21,7 @@ type Result struct {
 	ids     []uint32
 	pending []pendingID
 	groups  []SharedMatch
+	gs      []*group // the groups behind groups, for the match cache
 
 	name      string
 	publisher string // the sending client, whose No Local subscriptions are skipped
@@ -33,6 +34,10 @@ type Result struct {
 	// indexes plus one (0 is empty).
 	hashing bool
 	table   []int32 // probed by the clients' hashes (entry.h)
+	// While scanning, bit h%64 is set for every client hash h in ds: a
+	// client whose bit is clear is new without a scan, which is most of
+	// them.
+	seen uint64
 }
 
 // Delivery is what one client gets: the merge of its matching ordinary
@@ -66,6 +71,7 @@ type SharedMatch struct {
 type delivery struct {
 	client   string
 	h        uint64 // the client's hash (entry.h)
+	e        *entry // the client's first matching entry, for the match cache
 	qos      mqtt.QoS
 	rap      bool
 	start, n int32 // the client's IDs are ids[start:start+n]
@@ -104,13 +110,24 @@ func (r *Result) Groups() int { return len(r.groups) }
 // Group returns the i-th matching shared group, 0 <= i < Groups().
 func (r *Result) Group(i int) SharedMatch { return r.groups[i] }
 
-func (r *Result) reset(name string) {
+// clear empties r.
+func (r *Result) clear() {
 	r.ds = r.ds[:0]
 	r.ids = r.ids[:0]
 	r.pending = r.pending[:0]
-	clear(r.groups) // drop references to index data
-	r.groups = r.groups[:0]
+	if len(r.groups) > 0 {
+		clear(r.groups) // drop references to index data
+		r.groups = r.groups[:0]
+		clear(r.gs)
+		r.gs = r.gs[:0]
+	}
 	r.hashing = false
+	r.seen = 0
+}
+
+// reset empties r and splits name into its levels.
+func (r *Result) reset(name string) {
+	r.clear()
 	r.name = name
 	r.dollar = name != "" && name[0] == '$'
 	r.lv = r.lv[:0]
@@ -145,6 +162,7 @@ func (r *Result) collect(l *leaf) {
 	for i := range l.x.groups {
 		g := &l.x.groups[i]
 		r.groups = append(r.groups, SharedMatch{Group: g.name, Filter: g.members[0].Filter, Members: g.members})
+		r.gs = append(r.gs, g)
 	}
 }
 
@@ -167,7 +185,7 @@ func (r *Result) add(e *entry) {
 	d := &r.ds[i]
 	rap := e.flags&flagRAP != 0
 	if fresh {
-		d.qos, d.rap, d.n = e.qos, rap, 0
+		d.e, d.qos, d.rap, d.n = e, e.qos, rap, 0
 	} else {
 		d.qos = max(d.qos, e.qos)
 		d.rap = d.rap || rap
@@ -185,9 +203,13 @@ func (r *Result) add(e *entry) {
 // told apart by it first and compared byte by byte only when it is equal.
 func (r *Result) find(client string, h uint64) (i int, fresh bool) {
 	if !r.hashing {
-		for i := range r.ds {
-			if r.ds[i].h == h && r.ds[i].client == client {
-				return i, false
+		if bit := uint64(1) << (h & 63); r.seen&bit == 0 {
+			r.seen |= bit
+		} else {
+			for i := range r.ds {
+				if r.ds[i].h == h && r.ds[i].client == client {
+					return i, false
+				}
 			}
 		}
 		r.ds = append(r.ds, delivery{client: client, h: h})
