@@ -533,6 +533,7 @@ func TestOfflineQueueLimit(t *testing.T) {
 		c.connect(&packet.Connect{ClientID: "away"})
 		c.subscribe(1, packet.Subscription{Filter: "q", QoS: 1})
 		c.disconnect()
+		waitFor(t, func() bool { return len(srv.Clients()) == 0 }) // offline before publishing
 		pub := open(t, addr, mqtt.V311, "pub")
 		for i := range 5 {
 			pub.send(&packet.Publish{Topic: "q", QoS: 1, PacketID: uint16(i + 1), Payload: []byte{byte('0' + i)}})
