@@ -89,12 +89,12 @@ func (c *conn) onPublish(p *packet.Publish) error {
 	case !srv.hooks.allowed(c.client, AccessPublish, m.Topic):
 		code = mqtt.NotAuthorized
 		c.logger().Info("PUBLISH not authorized", "topic", m.Topic)
-	default:
+	case len(srv.hooks.publish) > 0:
 		code = srv.hooks.onPublish(c.client, m)
-	}
-	if code == mqtt.Success {
-		if err := topic.ValidateNameFor(c.version, m.Topic); err != nil {
-			code = mqtt.TopicNameInvalid // a hook rewrote the topic badly
+		// The codec checked the topic as received; check it again only
+		// when a hook changed it.
+		if code == mqtt.Success && m.Topic != p.Topic && topic.ValidateNameFor(c.version, m.Topic) != nil {
+			code = mqtt.TopicNameInvalid
 		}
 	}
 	if code == mqtt.Success {

@@ -224,40 +224,29 @@ type hookSet struct {
 }
 
 func newHookSet(hs []Hook) *hookSet {
-	var s hookSet
+	return &hookSet{
+		auth:        hooksOf[Authenticator](hs),
+		authz:       hooksOf[Authorizer](hs),
+		publish:     hooksOf[PublishHook](hs),
+		subscribe:   hooksOf[SubscribeHook](hs),
+		unsubscribe: hooksOf[UnsubscribeHook](hs),
+		connect:     hooksOf[ConnectHook](hs),
+		disconnect:  hooksOf[DisconnectHook](hs),
+		expired:     hooksOf[SessionExpiredHook](hs),
+		delivered:   hooksOf[DeliveredHook](hs),
+		acked:       hooksOf[AckedHook](hs),
+	}
+}
+
+// hooksOf returns the hooks implementing T, in order.
+func hooksOf[T any](hs []Hook) []T {
+	var out []T
 	for _, h := range hs {
-		if v, ok := h.(Authenticator); ok {
-			s.auth = append(s.auth, v)
-		}
-		if v, ok := h.(Authorizer); ok {
-			s.authz = append(s.authz, v)
-		}
-		if v, ok := h.(PublishHook); ok {
-			s.publish = append(s.publish, v)
-		}
-		if v, ok := h.(SubscribeHook); ok {
-			s.subscribe = append(s.subscribe, v)
-		}
-		if v, ok := h.(UnsubscribeHook); ok {
-			s.unsubscribe = append(s.unsubscribe, v)
-		}
-		if v, ok := h.(ConnectHook); ok {
-			s.connect = append(s.connect, v)
-		}
-		if v, ok := h.(DisconnectHook); ok {
-			s.disconnect = append(s.disconnect, v)
-		}
-		if v, ok := h.(SessionExpiredHook); ok {
-			s.expired = append(s.expired, v)
-		}
-		if v, ok := h.(DeliveredHook); ok {
-			s.delivered = append(s.delivered, v)
-		}
-		if v, ok := h.(AckedHook); ok {
-			s.acked = append(s.acked, v)
+		if v, ok := h.(T); ok {
+			out = append(out, v)
 		}
 	}
-	return &s
+	return out
 }
 
 func (h *hookSet) authenticate(ctx context.Context, c *Client, p *packet.Connect, ack *packet.Connack) mqtt.ReasonCode {

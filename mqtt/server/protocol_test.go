@@ -422,6 +422,9 @@ func (r *recorder) OnPublish(c *server.Client, m *server.Message) mqtt.ReasonCod
 	if m.Topic == "rewrite" {
 		m.Topic = "rewritten"
 	}
+	if m.Topic == "badrewrite" {
+		m.Topic = "wild/#"
+	}
 	return mqtt.Success
 }
 func (r *recorder) Authorize(c *server.Client, a server.Access, topic string) bool {
@@ -445,6 +448,10 @@ func TestHooks(t *testing.T) {
 	pub.send(&packet.Publish{Topic: "forbidden", QoS: 1, PacketID: 1})
 	if a := expect[*packet.Puback](pub); a.ReasonCode != mqtt.QuotaExceeded {
 		t.Fatalf("PUBACK %v", a.ReasonCode)
+	}
+	pub.send(&packet.Publish{Topic: "badrewrite", QoS: 1, PacketID: 4})
+	if a := expect[*packet.Puback](pub); a.ReasonCode != mqtt.TopicNameInvalid {
+		t.Fatalf("PUBACK after a hook wrote a wildcard topic: %v, want 0x90", a.ReasonCode)
 	}
 	pub.send(&packet.Publish{Topic: "secret/x", QoS: 1, PacketID: 2}) // receive denied for sub
 	expect[*packet.Puback](pub)

@@ -18,15 +18,26 @@ type SharedStrategy interface {
 // RoundRobin gives each (group, filter) pair's messages to its members in
 // turn. Its zero value is ready to use.
 type RoundRobin struct {
-	counters sync.Map // group + "\x00" + filter → *atomic.Uint64
+	mu       sync.RWMutex
+	counters map[[2]string]*atomic.Uint64 // by group and filter
 }
 
 // Pick implements SharedStrategy.
 func (r *RoundRobin) Pick(group, filter string, members []topic.Subscription, _ *Message) int {
-	key := group + "\x00" + filter
-	v, ok := r.counters.Load(key)
-	if !ok {
-		v, _ = r.counters.LoadOrStore(key, new(atomic.Uint64))
+	key := [2]string{group, filter}
+	r.mu.RLock()
+	n := r.counters[key]
+	r.mu.RUnlock()
+	if n == nil {
+		r.mu.Lock()
+		if n = r.counters[key]; n == nil {
+			if r.counters == nil {
+				r.counters = make(map[[2]string]*atomic.Uint64)
+			}
+			n = new(atomic.Uint64)
+			r.counters[key] = n
+		}
+		r.mu.Unlock()
 	}
-	return int((v.(*atomic.Uint64).Add(1) - 1) % uint64(len(members)))
+	return int((n.Add(1) - 1) % uint64(len(members)))
 }

@@ -256,17 +256,7 @@ func TestMatchCacheBruteForce(t *testing.T) {
 			x.Unsubscribe(k.client, k.group, k.filter)
 			delete(subs, k)
 		case rng.IntN(2) == 0:
-			s := Subscription{
-				Client:            fmt.Sprintf("c%d", rng.IntN(10)),
-				Filter:            randomFilter(rng),
-				QoS:               mqtt.QoS(rng.IntN(3)),
-				NoLocal:           rng.IntN(2) == 0,
-				RetainAsPublished: rng.IntN(2) == 0,
-				ID:                uint32(rng.IntN(3)),
-			}
-			if rng.IntN(5) == 0 {
-				s.Group, s.NoLocal = fmt.Sprintf("g%d", rng.IntN(2)), false
-			}
+			s := randomSubscription(rng, 10, 2)
 			k := subKey{s.Client, s.Group, s.Filter}
 			if _, had := subs[k]; !had {
 				keys = append(keys, k)

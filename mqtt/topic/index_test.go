@@ -289,17 +289,7 @@ func TestIndexBruteForce(t *testing.T) {
 			}
 			delete(subs, k)
 		} else {
-			s := Subscription{
-				Client:            fmt.Sprintf("c%d", rng.IntN(40)),
-				Filter:            randomFilter(rng),
-				QoS:               mqtt.QoS(rng.IntN(3)),
-				NoLocal:           rng.IntN(2) == 0,
-				RetainAsPublished: rng.IntN(2) == 0,
-				ID:                uint32(rng.IntN(3)),
-			}
-			if rng.IntN(5) == 0 {
-				s.Group = fmt.Sprintf("g%d", rng.IntN(3))
-			}
+			s := randomSubscription(rng, 40, 3)
 			k := subKey{s.Client, s.Group, s.Filter}
 			_, had := subs[k]
 			if got := x.Subscribe(s); got != had {
@@ -607,4 +597,22 @@ func TestIndexZeroConcurrent(t *testing.T) {
 			t.Errorf("Match(a/b) from c0: got %q, want %q", got, want)
 		}
 	}
+}
+
+// randomSubscription makes a subscription of one of clients clients, in
+// one of groups share groups one time in five (without No Local, which a
+// shared subscription may not have).
+func randomSubscription(rng *rand.Rand, clients, groups int) Subscription {
+	s := Subscription{
+		Client:            fmt.Sprintf("c%d", rng.IntN(clients)),
+		Filter:            randomFilter(rng),
+		QoS:               mqtt.QoS(rng.IntN(3)),
+		NoLocal:           rng.IntN(2) == 0,
+		RetainAsPublished: rng.IntN(2) == 0,
+		ID:                uint32(rng.IntN(3)),
+	}
+	if rng.IntN(5) == 0 {
+		s.Group, s.NoLocal = fmt.Sprintf("g%d", rng.IntN(groups)), false
+	}
+	return s
 }
