@@ -31,10 +31,23 @@ type Decoder struct {
 	// before its body is looked at.
 	MaxPacketSize int
 
-	packets [16]Packet
+	packets *[16]Packet // the reusable value of each packet type, made on first use
 	willVal *Will
-	strs    *[64]string // a two-way cache of recent short strings, made on first use
+	strs    *[64]string // a two-way cache of recent short strings, made once strCacheAfter strings were decoded
+	nstr    uint8       // short strings decoded while strs is nil
 	noCache bool        // for one-shot decoding: strings are always copied
+}
+
+// strCacheAfter is how many short strings a Decoder copies before it makes
+// its string cache: a connection that only subscribes once never pays for
+// the cache's kilobyte, and one that keeps publishing soon has it.
+const strCacheAfter = 4
+
+// forget drops every value the Decoder keeps for reuse (packet values and
+// the string cache), so an idle connection holds none of them; decoding
+// then allocates them anew.
+func (d *Decoder) forget() {
+	d.packets, d.willVal, d.strs, d.nstr = nil, nil, nil, 0
 }
 
 // Decode parses the packet at the start of b and returns it with the number
@@ -46,7 +59,10 @@ func (d *Decoder) Decode(b []byte) (Packet, int, error) {
 	if t, total, ok := d.plainHeader(b); ok {
 		// The common case, decided at a glance; anything else takes the
 		// general path below, which reports the precise error.
-		p := d.packets[t]
+		var p Packet
+		if d.packets != nil {
+			p = d.packets[t]
+		}
 		if p == nil {
 			p = d.packet(t)
 		}
@@ -135,6 +151,9 @@ func (d *Decoder) decodeBody(h FixedHeader, body []byte) (Packet, error) {
 
 // packet returns the Decoder's reusable value of type t.
 func (d *Decoder) packet(t Type) Packet {
+	if d.packets == nil {
+		d.packets = new([16]Packet)
+	}
 	if p := d.packets[t]; p != nil {
 		return p
 	}
@@ -264,6 +283,10 @@ func (d *Decoder) str(b []byte) string {
 		return string(b)
 	}
 	if d.strs == nil {
+		if d.nstr < strCacheAfter {
+			d.nstr++
+			return string(b)
+		}
 		d.strs = new([64]string)
 	}
 	// Hash every byte, eight at a time, to pick a pair of slots; the

@@ -518,7 +518,7 @@ func TestDecoderReuse(t *testing.T) {
 // cacheSet is the index of the pair of slots of the Decoder's string
 // cache that s goes to, found by looking where a fresh Decoder put it.
 func cacheSet(s string) int {
-	var d Decoder
+	d := Decoder{nstr: strCacheAfter} // the next string makes the cache
 	d.str([]byte(s))
 	for i, c := range *d.strs {
 		if c == s {
@@ -569,6 +569,33 @@ func TestDecoderStringCache(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("decoding %q in turn: %v allocations, want 0", topics, allocs)
+	}
+}
+
+// TestDecoderStringCacheDeferred: a Decoder makes its string cache only
+// after strCacheAfter strings, so a connection that sends a CONNECT and
+// one SUBSCRIBE never holds one; Release drops it with the packet values.
+func TestDecoderStringCacheDeferred(t *testing.T) {
+	var b []byte
+	for i := range strCacheAfter + 1 {
+		b, _ = (&Publish{Topic: fmt.Sprintf("dev/%d/temp", i)}).Append(b, mqtt.V311)
+	}
+	r := NewReader(bytes.NewReader(b))
+	r.Version = mqtt.V311
+	for i := range strCacheAfter + 1 {
+		if _, err := r.ReadPacket(); err != nil {
+			t.Fatal(err)
+		}
+		if made := r.d.strs != nil; made != (i == strCacheAfter) {
+			t.Fatalf("after %d strings: cache made = %v", i+1, made)
+		}
+	}
+	if r.d.packets == nil {
+		t.Fatal("no packet value kept for reuse")
+	}
+	r.Release()
+	if r.d.strs != nil || r.d.packets != nil || r.d.nstr != 0 {
+		t.Errorf("after Release: cache %v, packet values %v, count %d; want none", r.d.strs != nil, r.d.packets != nil, r.d.nstr)
 	}
 }
 

@@ -50,8 +50,11 @@ func (r *Reader) Buffered() int { return r.end - r.start - r.last }
 // Release drops the Reader's buffer when it holds no unread bytes, so an
 // idle connection holds no read buffer; a buffer of the smallest size goes
 // back to a pool shared by all Readers, and the next read takes one from
-// it. It invalidates the last packet returned.
+// it. The packet values and strings kept for reuse by decoding are dropped
+// too, so the packets after a Release allocate them again. It invalidates
+// the last packet returned.
 func (r *Reader) Release() {
+	r.d.forget()
 	r.consume()
 	if r.start == r.end {
 		if cap(r.buf) == minRead {
