@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,13 +35,18 @@ type conn struct {
 	client   *Client
 	version  mqtt.Version
 
-	keepAlive time.Duration
-	sendQuota int // QoS 1 and 2 messages the client accepts unacknowledged
-	maxOut    int // the client's Maximum Packet Size; 0 for none
-	problem   bool
-	res       *topic.Result // made by the first PUBLISH
-	big       bool          // the last packet read was large: release the read buffer when idle
-	in        firstByte
+	keepAlive  time.Duration
+	sendQuota  int // QoS 1 and 2 messages the client accepts unacknowledged
+	maxOut     int // the client's Maximum Packet Size; 0 for none
+	problem    bool
+	res        *topic.Result // taken from srv.results by a PUBLISH, given back when the connection goes quiet
+	big        bool          // the last packet read was large: release the read buffer when idle
+	deep       bool          // a packet other than PINGREQ was handled since the reader goroutine started
+	heard      bool          // a packet was handled since kaDeadline was set
+	kaDeadline time.Time     // when the keep alive runs out; zero without one
+	in         firstByte
+	st         *counters // traffic counters, a shard shared with other connections (stats.go)
+	accepted   bool      // CONNECT accepted; counted in Server.clients
 
 	// guarded by s.mu
 	out       []byte // control packets waiting to be written
@@ -59,6 +65,7 @@ type conn struct {
 var (
 	errNormalClose = errors.New("client sent DISCONNECT")
 	errUnencodable = errors.New("message cannot be encoded for this client")
+	errHandoff     = errors.New("reader continues on a fresh goroutine")
 )
 
 const batchMax = 64 << 10 // bytes gathered into one write
@@ -67,12 +74,17 @@ const batchMax = 64 << 10 // bytes gathered into one write
 // counts as busy and keeps its read buffer.
 const busyWait = 50 * time.Millisecond
 
+// quietAfter is how long a busy connection waits for input holding its
+// read buffer before it counts as quiet.
+const quietAfter = time.Second
+
 // firstByte is the read side of a connection: it hands the Reader a byte
 // read ahead while the connection waited without a buffer.
 type firstByte struct {
-	nc  net.Conn
-	b   [1]byte
-	has bool
+	nc    net.Conn
+	b     [1]byte
+	has   bool
+	count *atomic.Uint64 // bytes read from nc
 }
 
 func (f *firstByte) Read(p []byte) (int, error) {
@@ -81,7 +93,11 @@ func (f *firstByte) Read(p []byte) (int, error) {
 		f.has = false
 		return 1, nil
 	}
-	return f.nc.Read(p)
+	n, err := f.nc.Read(p)
+	if n > 0 {
+		f.count.Add(uint64(n))
+	}
+	return n, err
 }
 
 var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -126,9 +142,10 @@ func (c *conn) terminate(code mqtt.ReasonCode, reason string, r DisconnectReason
 		if reason != "" && c.problem {
 			d.Properties.ReasonString = reason
 		}
-		if b, err := d.Append(nil, mqtt.V5); err == nil {
+		if b := c.appendFitting(nil, &d); len(b) > 0 {
 			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-			c.nc.Write(b)
+			n, _ := c.nc.Write(b)
+			c.st.wrote(b, n, true)
 		}
 	}
 	c.closeWith(r, nil)
@@ -149,10 +166,19 @@ func (c *conn) serve() {
 	go c.run()
 }
 
+// run is the reader goroutine. When the connection goes quiet after
+// handling packets, the loop continues on a fresh goroutine (errHandoff):
+// handling SUBSCRIBE or PUBLISH grows a stack to several kilobytes, which
+// the garbage collector does not shrink while the idle reader still uses a
+// fair part of it, and a fresh goroutine waits on the smallest stack.
 func (c *conn) run() {
+	err := c.loop()
+	if err == errHandoff {
+		go c.run()
+		return
+	}
 	defer c.srv.dropConn(c)
 	defer close(c.done)
-	err := c.loop()
 	c.finish(err)
 }
 
@@ -160,14 +186,22 @@ func (c *conn) loop() error {
 	busy := false
 	for {
 		var waitFrom time.Time // set when this read waits with the buffer held
+		quietWait := false     // this read's deadline is quietAfter, not the keep alive
 		if !c.r.Ready() {
 			// About to wait for input: write what is pending first, so
 			// that replies to a burst of packets go out in one write.
 			c.flushInline()
 			now := time.Now()
-			if c.keepAlive > 0 {
-				c.nc.SetReadDeadline(now.Add(c.keepAlive * 3 / 2)) // [MQTT-3.1.2-22]
+			if c.heard {
+				// The keep alive counts from the last packet, however
+				// many waits (and reader goroutines) follow it.
+				c.heard = false
+				c.kaDeadline = time.Time{}
+				if c.keepAlive > 0 {
+					c.kaDeadline = now.Add(c.keepAlive * 3 / 2) // [MQTT-3.1.2-22]
+				}
 			}
+			keepAlive := c.kaDeadline
 			if c.r.Buffered() == 0 && (!busy || c.big) {
 				// A quiet connection waits holding no read buffer: the
 				// buffer goes back to the pool and the wait reads one
@@ -175,14 +209,31 @@ func (c *conn) loop() error {
 				// and saves that extra read.
 				c.r.Release()
 				c.big = false
+				if c.res != nil {
+					c.srv.results.Put(c.res)
+					c.res = nil
+				}
+				if c.deep {
+					c.deep = false
+					return errHandoff
+				}
+				c.nc.SetReadDeadline(keepAlive)
 				n, err := c.nc.Read(c.in.b[:])
 				if n == 1 {
 					c.in.has = true
+					c.st.bytesIn.Add(1)
 				} else if err != nil {
 					return err
 				}
 				busy = time.Since(now) < busyWait
 			} else {
+				// A busy connection that then hears nothing for
+				// quietAfter turns quiet, and gives up its buffer.
+				deadline := now.Add(quietAfter)
+				if quietWait = keepAlive.IsZero() || deadline.Before(keepAlive); !quietWait {
+					deadline = keepAlive
+				}
+				c.nc.SetReadDeadline(deadline)
 				waitFrom = now
 			}
 		}
@@ -191,10 +242,19 @@ func (c *conn) loop() error {
 			busy = time.Since(waitFrom) < busyWait
 		}
 		if err != nil {
+			if quietWait && errors.Is(err, os.ErrDeadlineExceeded) && !c.closed.Load() {
+				busy = false
+				continue
+			}
 			return err
 		}
+		c.st.pktIn[p.Type()].Add(1)
 		if err := c.handle(p); err != nil {
 			return err
+		}
+		c.heard = true
+		if _, ping := p.(*packet.Pingreq); !ping {
+			c.deep = true
 		}
 	}
 }
@@ -309,8 +369,11 @@ func (c *conn) handshake() bool {
 		st := tc.ConnectionState()
 		tlsState = &st
 		tc.SetWriteDeadline(time.Time{})
+	} else if ts, ok := c.nc.(tlsStater); ok {
+		tlsState = ts.tlsState() // TLS under another protocol (wss://), handshake done
 	}
 	c.in.nc = c.nc
+	c.in.count = &c.st.bytesIn
 	c.r = packet.NewReader(&c.in)
 	c.r.MaxPacketSize = srv.maxPacketSize()
 	p, err := c.r.ReadPacket()
@@ -320,8 +383,11 @@ func (c *conn) handshake() bool {
 		case errors.As(err, &perr) && perr.Code == mqtt.UnsupportedProtocolVersion:
 			// Answered in the 3.1.1 form, the one a client of an unknown
 			// version is most likely to read [MQTT-3.1.2-2].
+			b := []byte{0x20, 0x02, 0x00, byte(mqtt.ConnectUnacceptableProtocol)}
 			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-			c.nc.Write([]byte{0x20, 0x02, 0x00, byte(mqtt.ConnectUnacceptableProtocol)})
+			n, _ := c.nc.Write(b)
+			c.st.wrote(b, n, false)
+			srv.connectsRefused.Add(1)
 			c.logger().Info("CONNECT refused", "code", perr.Code.String(), "rule", perr.Rule, "reason", perr.Reason)
 		case errors.As(err, &perr):
 			c.logger().Warn("invalid CONNECT; closing", "code", perr.Code.String(), "rule", perr.Rule, "reason", perr.Reason)
@@ -334,15 +400,18 @@ func (c *conn) handshake() bool {
 		return false
 	}
 	cp := p.(*packet.Connect) // the Reader accepts nothing else first [MQTT-3.1.0-1]
+	c.st.pktIn[packet.TypeConnect].Add(1)
 	c.version = cp.Version
 	var ack packet.Connack
 	refuse := func(code mqtt.ReasonCode, why string) bool {
 		ack.ReasonCode = code
 		ack.SessionPresent = false // [MQTT-3.2.2-4] [MQTT-3.2.2-6]
-		if b, err := ack.Append(nil, c.version); err == nil {
+		if b := c.appendFitting(nil, &ack); len(b) > 0 {
 			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-			c.nc.Write(b)
+			n, _ := c.nc.Write(b)
+			c.st.wrote(b, n, c.version == mqtt.V5)
 		}
+		srv.connectsRefused.Add(1)
 		c.logger().Info("CONNECT refused", "client", cp.ClientID, "code", code.String(), "reason", why)
 		return false // [MQTT-3.2.2-5]
 	}
@@ -359,6 +428,14 @@ func (c *conn) handshake() bool {
 		id, assigned = newClientID(), true // [MQTT-3.1.3-6] [MQTT-3.2.2-16]
 	}
 	c.client = &Client{id: id, username: cp.Username, version: c.version, remote: c.nc.RemoteAddr(), tlsState: tlsState, listener: c.listener, conn: c, assignedID: assigned}
+	if c.version == mqtt.V5 && cp.Properties.Has(packet.PropMaximumPacketSize) {
+		c.maxOut = int(cp.Properties.MaximumPacketSize) // for a refusing CONNACK too
+	}
+	if cp.Properties.AuthMethod != "" {
+		// No authentication method is built in; the client is told so
+		// and the connection closed [MQTT-4.12.0-1].
+		return refuse(mqtt.BadAuthenticationMethod, "unsupported authentication method "+strconv.Quote(cp.Properties.AuthMethod))
+	}
 
 	if len(srv.hooks.auth) > 0 {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
@@ -423,15 +500,15 @@ func (c *conn) handshake() bool {
 		}
 	}
 	c.keepAlive = time.Duration(ka) * time.Second
+	c.heard = true // the keep alive counts from the CONNECT
 	c.nc.SetReadDeadline(time.Time{})
-	// A fresh Reader: the CONNECT's decoder state (its string cache) is of
-	// no use to the packets that follow, and an idle connection should not
-	// hold it.
-	c.r = packet.NewReader(&c.in)
+	// The same Reader goes on: it may hold packets sent right after the
+	// CONNECT, and it drops what it kept for decoding the CONNECT when the
+	// connection goes quiet (Reader.Release).
 	c.r.Version = c.version
-	c.r.MaxPacketSize = srv.maxPacketSize()
 
 	present := srv.attach(c, cp.CleanStart, expiry, never, will, willDelay, &ack)
+	srv.connected(c)
 	for _, h := range srv.hooks.connect {
 		h.OnConnect(c.client, present)
 	}
@@ -522,14 +599,12 @@ func (srv *Server) attach(c *conn, clean bool, expiry time.Duration, never bool,
 	sess.will, sess.willDelay, sess.willFrom = will, willDelay, c.client
 	ack.SessionPresent = present
 	ack.ReasonCode = mqtt.Success
-	b, err := ack.Append(c.out[:0], c.version)
-	if err != nil {
+	if _, err := ack.Append(nil, c.version); err != nil {
 		// Properties from a hook the CONNACK cannot carry: send it without them.
 		c.logger().Error("CONNACK properties rejected; sending none from hooks", "err", err)
 		ack.Properties.User, ack.Properties.ReasonString = nil, ""
-		b, _ = ack.Append(c.out[:0], c.version)
 	}
-	c.out = b
+	c.out = c.appendFitting(c.out[:0], ack)
 	if present {
 		c.out = sess.resendLocked(c, c.out)
 	}
@@ -567,9 +642,61 @@ func (c *conn) queue(p packet.Packet) {
 	s := c.s
 	s.mu.Lock()
 	if s.c == c {
-		c.out, _ = p.Append(c.out, c.version)
+		c.out = c.appendFitting(c.out, p)
 	}
 	s.mu.Unlock()
+}
+
+// appendFitting appends p encoded for the client. When the client's
+// Maximum Packet Size is too small for it, the Reason String and User
+// Properties are left out, which every packet that has them allows
+// [MQTT-3.1.2-24] [MQTT-3.2.2-19] [MQTT-3.2.2-20] [MQTT-3.14.2-3]
+// [MQTT-3.14.2-4]; the acknowledgements' own rules say the same
+// ([MQTT-3.4.2-2] [MQTT-3.4.2-3] and their peers).
+func (c *conn) appendFitting(b []byte, p packet.Packet) []byte {
+	start := len(b)
+	nb, err := p.Append(b, c.version)
+	if err == nil && (c.maxOut == 0 || len(nb)-start <= c.maxOut) {
+		return nb
+	}
+	props := optionalProperties(p)
+	if props == nil || (props.ReasonString == "" && len(props.User) == 0) {
+		if err != nil {
+			return b[:start]
+		}
+		return nb // nothing to leave out: sent as it is
+	}
+	props.ReasonString, props.User = "", nil
+	if nb, err = p.Append(b[:start], c.version); err != nil {
+		return b[:start]
+	}
+	return nb
+}
+
+// optionalProperties returns the properties of the packets whose Reason
+// String and User Properties the server may leave out.
+func optionalProperties(p packet.Packet) *packet.Properties {
+	switch p := p.(type) {
+	case *packet.Connack:
+		return &p.Properties
+	case *packet.Puback:
+		return &p.Properties
+	case *packet.Pubrec:
+		return &p.Properties
+	case *packet.Pubrel:
+		return &p.Properties
+	case *packet.Pubcomp:
+		return &p.Properties
+	case *packet.Suback:
+		return &p.Properties
+	case *packet.Unsuback:
+		return &p.Properties
+	case *packet.Disconnect:
+		return &p.Properties
+	case *packet.Auth:
+		return &p.Properties
+	}
+	return nil
 }
 
 // flushInline writes pending output from the reader goroutine.
@@ -629,7 +756,9 @@ func (c *conn) writeLoop(inline bool) {
 		}
 		s.mu.Unlock()
 		c.nc.SetWriteDeadline(time.Now().Add(srv.writeTimeout()))
-		if _, err := c.nc.Write(b); err != nil {
+		n, err := c.nc.Write(b)
+		c.st.wrote(b, n, c.version == mqtt.V5)
+		if err != nil {
 			if !c.closed.Load() {
 				c.logger().Info("write failed; closing", "err", err)
 			}
@@ -669,6 +798,7 @@ func (c *conn) fillLocked(b []byte) []byte {
 			if _, ok := e.m.remaining(now); !ok {
 				s.q.pop() // expired before delivery started [MQTT-3.3.2-5]
 				s.dropped++
+				c.st.drop(DropExpired)
 				popped = true
 				continue
 			}
@@ -688,6 +818,7 @@ func (c *conn) fillLocked(b []byte) []byte {
 			b = nb[:start]
 			s.q.pop()
 			s.dropped++
+			c.st.drop(DropTooLarge)
 			popped = true
 			continue
 		}

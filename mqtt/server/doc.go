@@ -16,6 +16,17 @@
 // connection, waits for their goroutines and saves persistent sessions to
 // the [SessionStore].
 //
+// # Transports
+//
+// Every transport ends in the same connection path, so limits, hooks and
+// logs are the same on each. Serve takes TCP listeners, TLS listeners
+// (tls.NewListener; Client.TLS then holds the connection's state) and Unix
+// domain socket listeners. [Server.WebSocketHandler] serves MQTT over
+// WebSocket from an http.Server, ws:// or, behind TLS, wss://, with the
+// subprotocol "mqtt" (or "mqttv3.1") and binary frames. [CertIdentity], put
+// first in Hooks, makes a verified TLS client certificate's common name or
+// subject the client's user name.
+//
 // # Sessions and delivery
 //
 // A session belongs to a client identifier and outlives its connection when
@@ -45,6 +56,18 @@
 // From Go code, [Server.Publish] publishes, [Server.Subscribe] subscribes
 // a function, [Server.Disconnect] ends a client's connection, and
 // [Server.Clients] and [Server.Sessions] list what the broker holds.
+//
+// # Statistics
+//
+// [Server.Stats] returns a snapshot of the broker's counters: connections,
+// clients and sessions, subscriptions, retained and queued messages,
+// packets and bytes received and sent (by packet type), messages dropped
+// (by [DropReason]) and messages in flight. Counting costs the publish
+// path no lock: connections count into shards of atomic counters, which
+// Stats sums. With SysInterval set, the server publishes the
+// snapshot as retained messages under $SYS/broker/ (Mosquitto's topic
+// names where there is one), and package mqtt/server/metrics exports it
+// to Prometheus with /metrics and /healthz handlers ([Server.Serving]).
 //
 // # Protocol violations
 //

@@ -24,9 +24,9 @@ func (c *conn) handle(p packet.Packet) error {
 	case *packet.Pubrel:
 		c.onPubrel(p)
 	case *packet.Subscribe:
-		return c.onSubscribe(p)
+		return onSide(func() error { return c.onSubscribe(p) })
 	case *packet.Unsubscribe:
-		c.onUnsubscribe(p)
+		return onSide(func() error { c.onUnsubscribe(p); return nil })
 	case *packet.Pingreq:
 		c.queue(&packet.Pingresp{}) // [MQTT-3.12.4-1]
 	case *packet.Disconnect:
@@ -41,6 +41,17 @@ func (c *conn) handle(p packet.Packet) error {
 	return nil
 }
 
+// onSide runs f on a short-lived goroutine and waits for it. SUBSCRIBE
+// and UNSUBSCRIBE take deep calls (hooks, the index, retained messages)
+// that would grow the reader's stack, which an idle connection would then
+// keep; run aside, the growth is freed at once and reused by the next
+// one, and the reader stays on its smallest stack.
+func onSide(f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	return <-done
+}
+
 func rule(v mqtt.Version, v5, v3 string) string {
 	if v == mqtt.V5 {
 		return v5
@@ -51,6 +62,7 @@ func rule(v mqtt.Version, v5, v3 string) string {
 func (c *conn) onPublish(p *packet.Publish) error {
 	srv := c.srv
 	s := c.s
+	c.st.pubBytesIn.Add(uint64(len(p.Payload)))
 	if len(p.Payload) > 8<<10 {
 		c.big = true
 	}
@@ -88,6 +100,7 @@ func (c *conn) onPublish(p *packet.Publish) error {
 	switch {
 	case !srv.hooks.allowed(c.client, AccessPublish, m.Topic):
 		code = mqtt.NotAuthorized
+		c.st.drop(DropNotAuthorized)
 		c.logger().Info("PUBLISH not authorized", "topic", m.Topic)
 	case len(srv.hooks.publish) > 0:
 		code = srv.hooks.onPublish(c.client, m)
@@ -96,13 +109,16 @@ func (c *conn) onPublish(p *packet.Publish) error {
 		if code == mqtt.Success && m.Topic != p.Topic && topic.ValidateNameFor(c.version, m.Topic) != nil {
 			code = mqtt.TopicNameInvalid
 		}
+		if code != mqtt.Success {
+			c.st.drop(DropRejected)
+		}
 	}
 	if code == mqtt.Success {
 		if m.Properties.Has(packet.PropMessageExpiry) {
 			m.setExpiry(time.Now())
 		}
 		if c.res == nil {
-			c.res = new(topic.Result)
+			c.res = srv.results.Get().(*topic.Result)
 		}
 		if srv.route(c, m, c.res) == 0 && c.version == mqtt.V5 {
 			code = mqtt.NoMatchingSubscribers
@@ -217,7 +233,7 @@ func (c *conn) onSubscribe(p *packet.Subscribe) error {
 			if w.id != 0 {
 				ids = []uint32{w.id}
 			}
-			s.deliver(m, w.qos, w.rap, ids, true) // [MQTT-3.3.1-6] [MQTT-3.3.1-9]
+			s.deliverCounted(m, w.qos, w.rap, ids, true, c.st) // [MQTT-3.3.1-6] [MQTT-3.3.1-9]
 		}
 	}
 	return nil

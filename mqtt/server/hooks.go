@@ -188,6 +188,11 @@ func (c *Client) RemoteAddr() net.Addr { return c.remote }
 // TLS is the connection's TLS state, nil on a plain connection.
 func (c *Client) TLS() *tls.ConnectionState { return c.tlsState }
 
+// Listener names the listener the client came through: its address
+// ("host:port", or a Unix socket's path), or the URL of a WebSocket
+// listener.
+func (c *Client) Listener() string { return c.listener }
+
 // Value returns what an Authenticator attached with SetValue.
 func (c *Client) Value() any {
 	if v := c.value.Load(); v != nil {

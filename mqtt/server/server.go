@@ -98,6 +98,14 @@ type Server struct {
 	// ReceiveMaximum bounds the QoS 2 messages a client may have awaiting
 	// PUBREL, advertised to MQTT 5 clients (DefaultReceiveMaximum).
 	ReceiveMaximum uint16
+	// SysInterval, when non-zero, has the server publish its statistics
+	// (see [Stats]) as retained messages under $SYS/broker/ every
+	// SysInterval, from the first Serve or ServeConn until Shutdown or
+	// Close: Mosquitto's topic names where Mosquitto has one
+	// ($SYS/broker/clients/connected, $SYS/broker/bytes/received …) and
+	// $SYS/broker/mqttx/ for the rest. A topic is published again only
+	// when its value changed. Zero publishes none.
+	SysInterval time.Duration
 
 	initOnce sync.Once
 	hooks    *hookSet
@@ -121,6 +129,22 @@ type Server struct {
 	wg        sync.WaitGroup // connection goroutines
 
 	results sync.Pool // *topic.Result for publishes not made by a connection
+
+	// Statistics (stats.go). acc counts what the server does on its own;
+	// connections count into shards, each shared by many connections.
+	start            time.Time
+	serving          bool // guarded by mu
+	acc              counters
+	shards           [counterShards]paddedCounters
+	connsTotal       uint64 // guarded by mu
+	connectsAccepted atomic.Uint64
+	connectsRefused  atomic.Uint64
+	clients          atomic.Int64
+	clientsMax       atomic.Int64
+	sessExpired      atomic.Uint64
+	retainedBytes    atomic.Int64
+	sysStarted       bool // guarded by mu
+	sysWG            sync.WaitGroup
 }
 
 func (s *Server) init() {
@@ -143,6 +167,7 @@ func (s *Server) init() {
 		s.conns = make(map[*conn]struct{})
 		s.done = make(chan struct{})
 		s.results.New = func() any { return new(topic.Result) }
+		s.start = time.Now()
 		s.restore()
 	})
 }
@@ -240,6 +265,8 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.listeners[ln] = struct{}{}
+	s.serving = true
+	s.startSysLocked()
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -299,7 +326,11 @@ func (s *Server) newConn(nc net.Conn, listener string) *conn {
 		return nil
 	}
 	c := &conn{srv: s, nc: nc, listener: listener, done: make(chan struct{})}
+	c.st = &s.shards[s.connsTotal%counterShards].counters
 	s.conns[c] = struct{}{}
+	s.connsTotal++
+	s.serving = true
+	s.startSysLocked()
 	s.wg.Add(1)
 	return c
 }
@@ -307,6 +338,9 @@ func (s *Server) newConn(nc net.Conn, listener string) *conn {
 func (s *Server) dropConn(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	if c.accepted {
+		s.clients.Add(-1)
+	}
 	s.mu.Unlock()
 	s.wg.Done()
 }
@@ -376,6 +410,7 @@ func (s *Server) stop(ctx context.Context, graceful bool) error {
 			<-waited
 		}
 	}
+	s.sysWG.Wait()
 	s.saveAll()
 	return err
 }

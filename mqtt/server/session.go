@@ -74,9 +74,10 @@ func newSession(srv *Server, id string) *session {
 
 // queue is a ring of messages waiting to be sent.
 type queue struct {
-	buf  []outMsg
-	head int
-	n    int
+	buf   []outMsg
+	head  int
+	n     int
+	bytes int64 // the sum of the payload sizes, for Stats
 }
 
 func (q *queue) push(e outMsg) {
@@ -89,11 +90,13 @@ func (q *queue) push(e outMsg) {
 	}
 	q.buf[(q.head+q.n)%len(q.buf)] = e
 	q.n++
+	q.bytes += int64(len(e.m.Payload))
 }
 
 func (q *queue) front() *outMsg { return &q.buf[q.head] }
 
 func (q *queue) pop() {
+	q.bytes -= int64(len(q.buf[q.head].m.Payload))
 	q.buf[q.head] = outMsg{}
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
@@ -118,22 +121,33 @@ func (q *queue) all() []outMsg {
 // It returns the number of subscribers that got the message.
 func (s *Server) route(from *conn, m *Message, r *topic.Result) int {
 	if m.Retain {
+		var old *Message
 		if len(m.Payload) == 0 {
-			s.retained.Delete(m.Topic) // [MQTT-3.3.1-6] [MQTT-3.3.1-7] (3.1.1: [MQTT-3.3.1-10] [MQTT-3.3.1-11])
+			old, _ = s.retained.LoadAndDelete(m.Topic) // [MQTT-3.3.1-6] [MQTT-3.3.1-7] (3.1.1: [MQTT-3.3.1-10] [MQTT-3.3.1-11])
 		} else {
-			s.retained.Set(m.Topic, m) // [MQTT-3.3.1-5] (3.1.1: [MQTT-3.3.1-5] [MQTT-3.3.1-7])
+			old, _ = s.retained.Swap(m.Topic, m) // [MQTT-3.3.1-5] (3.1.1: [MQTT-3.3.1-5] [MQTT-3.3.1-7])
+		}
+		if d := len(m.Payload) - old.payloadLen(); d != 0 {
+			s.retainedBytes.Add(int64(d))
 		}
 	}
+	st := &s.acc
+	if from != nil {
+		st = from.st
+	}
 	s.index.Match(m.Topic, m.Publisher, r) // No Local subscriptions of the publisher are left out [MQTT-3.8.3-3]
+	if r.Len() == 0 && r.Groups() == 0 && !m.Retain {
+		st.drop(DropNoSubscribers)
+	}
 	n := 0
 	for i := 0; i < r.Len(); i++ {
 		d := r.At(i)
-		if sess := s.session(d.Client); sess != nil && sess.deliver(m, d.QoS, d.RetainAsPublished, d.IDs, false) {
+		if sess := s.session(d.Client); sess != nil && sess.deliverCounted(m, d.QoS, d.RetainAsPublished, d.IDs, false, st) {
 			n++
 		}
 	}
 	for i := 0; i < r.Groups(); i++ {
-		if s.deliverShared(from, m, r.Group(i)) {
+		if s.deliverShared(st, m, r.Group(i)) {
 			n++
 		}
 	}
@@ -142,7 +156,7 @@ func (s *Server) route(from *conn, m *Message, r *topic.Result) int {
 
 // deliverShared gives m to one member of a shared subscription group
 // [MQTT-4.8.2-2], preferring connected members.
-func (s *Server) deliverShared(from *conn, m *Message, g topic.SharedMatch) bool {
+func (s *Server) deliverShared(st *counters, m *Message, g topic.SharedMatch) bool {
 	var scratch [8]topic.Subscription
 	cands := scratch[:0]
 	for _, mem := range g.Members {
@@ -163,7 +177,7 @@ func (s *Server) deliverShared(from *conn, m *Message, g topic.SharedMatch) bool
 		if mem.ID != 0 {
 			ids = []uint32{mem.ID}
 		}
-		if sess := s.session(mem.Client); sess != nil && sess.deliver(m, mem.QoS, mem.RetainAsPublished, ids, false) {
+		if sess := s.session(mem.Client); sess != nil && sess.deliverCounted(m, mem.QoS, mem.RetainAsPublished, ids, false, st) {
 			return true
 		}
 		cands = slices.Delete(slices.Clone(cands), i, i+1)
@@ -189,6 +203,13 @@ func (s *session) online() bool {
 // message keeps it only for Retain As Published subscriptions
 // [MQTT-3.3.1-12] [MQTT-3.3.1-13].
 func (s *session) deliver(m *Message, subQoS mqtt.QoS, rap bool, ids []uint32, retained bool) bool {
+	return s.deliverCounted(m, subQoS, rap, ids, retained, &s.srv.acc)
+}
+
+// deliverCounted is deliver counting the messages it drops in st, the
+// counters of the goroutine's connection (the publisher's or the
+// subscriber's) or the server's own.
+func (s *session) deliverCounted(m *Message, subQoS mqtt.QoS, rap bool, ids []uint32, retained bool, st *counters) bool {
 	if s.local != nil {
 		s.local(m)
 		return true
@@ -199,6 +220,7 @@ func (s *session) deliver(m *Message, subQoS mqtt.QoS, rap bool, ids []uint32, r
 		c := s.c
 		s.mu.Unlock()
 		if c != nil && c.client != nil && !srv.hooks.allowed(c.client, AccessReceive, m.Topic) {
+			st.drop(DropNotAuthorized)
 			return false
 		}
 	}
@@ -254,10 +276,12 @@ func (s *session) deliver(m *Message, subQoS mqtt.QoS, rap bool, ids []uint32, r
 		if s.c != nil || srv.QueuePolicy == DropNewest {
 			s.dropped++
 			s.mu.Unlock()
+			st.drop(DropQueueFull)
 			return false
 		}
 		s.q.pop()
 		s.dropped++
+		st.drop(DropQueueOldest)
 	}
 	e := outMsg{m: m, qos: qos, retain: retain}
 	if len(ids) > 0 {
@@ -490,6 +514,7 @@ func (s *Server) expire(sess *session, gen uint64) {
 	}
 	will, from := s.endSessionLocked(sess)
 	s.sessMu.Unlock()
+	s.sessExpired.Add(1)
 	s.publishWill(will, from)
 	for _, h := range s.hooks.expired {
 		h.OnSessionExpired(sess.id)

@@ -19,7 +19,7 @@ func stateConn(t *testing.T, srv *Server, id string, v mqtt.Version, quota int) 
 	srv.init()
 	a, b := net.Pipe()
 	t.Cleanup(func() { a.Close(); b.Close() })
-	c := &conn{srv: srv, nc: b, done: make(chan struct{}), version: v, sendQuota: quota}
+	c := &conn{srv: srv, nc: b, done: make(chan struct{}), version: v, sendQuota: quota, st: &srv.acc}
 	c.client = &Client{id: id, version: v, conn: c}
 	srv.attach(c, true, 0, false, nil, 0, &packet.Connack{})
 	c.s.mu.Lock()

@@ -268,3 +268,36 @@ func expect2[P packet.Packet](t *testing.T, c *client) P {
 	}
 	return v
 }
+
+// A connection that sends packets back to back waits holding its read
+// buffer; once nothing arrives for a while it turns quiet, gives the
+// buffer back and continues on a fresh reader goroutine. None of that may
+// show: deliveries keep flowing, and the keep alive still runs out exactly
+// 1.5 times its interval after the last packet.
+func TestBusyConnectionTurnsQuiet(t *testing.T) {
+	bubble(t, &server.Server{}, func(t *testing.T, dial func(mqtt.Version) *client) {
+		sub := dial(mqtt.V5)
+		sub.send(&packet.Connect{Version: mqtt.V5, ClientID: "busy", CleanStart: true, KeepAlive: 10})
+		expect2[*packet.Connack](t, sub)
+		sub.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "busy/t", QoS: mqtt.QoS1}}})
+		expect2[*packet.Suback](t, sub)
+		last := time.Now()
+
+		pub := dial(mqtt.V311)
+		pub.send(&packet.Connect{Version: mqtt.V311, ClientID: "pub", CleanStart: true})
+		expect2[*packet.Connack](t, pub)
+		time.Sleep(5 * time.Second) // long past the point where sub is quiet
+		pub.send(&packet.Publish{Topic: "busy/t", QoS: mqtt.QoS0, Payload: []byte("after a quiet spell")})
+		if m := expect2[*packet.Publish](t, sub); string(m.Payload) != "after a quiet spell" {
+			t.Fatalf("delivered %q", m.Payload)
+		}
+		// Sending nothing more: DISCONNECT 0x8D at 15 s after the SUBSCRIBE.
+		p, err := sub.pipeRecv()
+		if d, ok := p.(*packet.Disconnect); !ok || d.ReasonCode != mqtt.KeepAliveTimeout {
+			t.Fatalf("got %v %v, want DISCONNECT 0x8D", p, err)
+		}
+		if got := time.Since(last); got != 15*time.Second {
+			t.Fatalf("keep alive ran out %v after the last packet, want 15s", got)
+		}
+	})
+}

@@ -35,6 +35,12 @@ func (t *Tree[V]) Len() int {
 
 // Set stores v under name, reporting whether it replaced a value.
 func (t *Tree[V]) Set(name string, v V) (replaced bool) {
+	_, replaced = t.Swap(name, v)
+	return replaced
+}
+
+// Swap stores v under name and returns the value it replaced, if any.
+func (t *Tree[V]) Swap(name string, v V) (previous V, replaced bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := &t.root
@@ -58,12 +64,12 @@ func (t *Tree[V]) Set(name string, v V) (replaced bool) {
 		}
 		rest = rest[i+1:]
 	}
-	replaced = n.has
+	previous, replaced = n.v, n.has
 	if !replaced {
 		t.n++
 	}
 	n.name, n.v, n.has = name, v, true
-	return replaced
+	return previous, replaced
 }
 
 // Get returns the value stored under name.
@@ -81,6 +87,12 @@ func (t *Tree[V]) Get(name string) (V, bool) {
 // Delete removes name, reporting whether it was stored. Nodes left empty
 // are removed.
 func (t *Tree[V]) Delete(name string) (existed bool) {
+	_, existed = t.LoadAndDelete(name)
+	return existed
+}
+
+// LoadAndDelete removes name and returns the value it held, if any.
+func (t *Tree[V]) LoadAndDelete(name string) (value V, loaded bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var nbuf [16]*tnode[V]
@@ -95,7 +107,7 @@ func (t *Tree[V]) Delete(name string) (existed bool) {
 		}
 		path, levels = append(path, n), append(levels, lvl)
 		if n = n.kids[lvl]; n == nil {
-			return false
+			return value, false
 		}
 		if i < 0 {
 			break
@@ -103,8 +115,9 @@ func (t *Tree[V]) Delete(name string) (existed bool) {
 		rest = rest[i+1:]
 	}
 	if !n.has {
-		return false
+		return value, false
 	}
+	value = n.v
 	var zero V
 	n.name, n.v, n.has = "", zero, false
 	t.n--
@@ -121,7 +134,7 @@ func (t *Tree[V]) Delete(name string) (existed bool) {
 		}
 		n = p
 	}
-	return true
+	return value, true
 }
 
 // find returns the node for name, or nil.

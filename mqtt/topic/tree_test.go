@@ -275,3 +275,25 @@ func TestTreeAppendMatchConcurrent(t *testing.T) {
 		tr.Set("other", [2]int{}) // the caller holds no lock now
 	}
 }
+
+func TestTreeSwapLoadAndDelete(t *testing.T) {
+	tr := NewTree[string]()
+	if old, ok := tr.Swap("a/b", "one"); ok || old != "" {
+		t.Errorf("Swap new: got %q %v, want \"\" false", old, ok)
+	}
+	if old, ok := tr.Swap("a/b", "two"); !ok || old != "one" {
+		t.Errorf("Swap again: got %q %v, want one true", old, ok)
+	}
+	if v, ok := tr.LoadAndDelete("a"); ok || v != "" {
+		t.Errorf("LoadAndDelete(a): got %q %v, want \"\" false", v, ok)
+	}
+	if v, ok := tr.LoadAndDelete("a/b"); !ok || v != "two" {
+		t.Errorf("LoadAndDelete(a/b): got %q %v, want two true", v, ok)
+	}
+	if v, ok := tr.LoadAndDelete("a/b"); ok || v != "" {
+		t.Errorf("LoadAndDelete(a/b) again: got %q %v, want \"\" false", v, ok)
+	}
+	if n := tr.Len(); n != 0 {
+		t.Errorf("Len: got %d, want 0", n)
+	}
+}
