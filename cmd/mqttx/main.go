@@ -2,6 +2,9 @@
 //
 //	mqttx decode [--version 3.1|3.1.1|5] [HEX ...]
 //	mqttx serve [--listen URL ...] [flags]
+//	mqttx pub -t TOPIC -m MESSAGE [flags]
+//	mqttx sub -t FILTER [flags]
+//	mqttx passwd [-c] [-D] [-b] FILE USER [PASSWORD]
 //
 // decode reads MQTT packets given as hexadecimal (from the arguments, or
 // from standard input when there are none) and prints each packet's fields,
@@ -9,10 +12,16 @@
 // the first packet must be a CONNECT, whose version is then used.
 //
 // serve runs an MQTT broker ([server.Server]) on each --listen URL
-// (tcp://host:port or tls://host:port; tcp://127.0.0.1:1883 by default)
+// (tcp://host:port, tls://host:port, ws://host:port/path,
+// wss://host:port/path or unix:///path; tcp://127.0.0.1:1883 by default)
 // until SIGINT or SIGTERM, then shuts it down gracefully; a second signal
 // closes every connection at once. "mqttx serve --help" lists its flags:
-// TLS certificates, the server's limits, and logging.
+// TLS certificates and identities, the server's limits, and logging.
+//
+// pub and sub are MQTT clients in the manner of mosquitto_pub and
+// mosquitto_sub (-h, -p, -V, -q, -r, -u, -P, -D user properties, TLS with
+// --cafile, --cert and --key), built on this module's codec. passwd writes
+// password files in Mosquitto's format, read by mqttx and Mosquitto alike.
 package main
 
 import (
@@ -40,6 +49,9 @@ commands:
   decode [--version 3.1|3.1.1|5] [HEX ...]   print the MQTT packets in HEX (or standard input)
   serve [--listen URL ...] [flags]           run an MQTT broker (tcp://127.0.0.1:1883 by default);
                                              "mqttx serve --help" lists the flags
+  pub -t TOPIC -m MESSAGE [flags]            publish a message ("mqttx pub --help")
+  sub -t FILTER [flags]                      print the messages of a subscription ("mqttx sub --help")
+  passwd [-c] [-D] [-b] FILE USER [PASSWORD] create or update a password file
 `)
 }
 
@@ -53,6 +65,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return decode(args[1:], stdin, stdout, stderr)
 	case "serve":
 		return serve(args[1:], stderr)
+	case "pub":
+		return pub(args[1:], stdin, stdout, stderr)
+	case "sub":
+		ctx, stop := signalContext()
+		defer stop()
+		return sub(ctx, args[1:], stdout, stderr)
+	case "passwd":
+		return passwd(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0

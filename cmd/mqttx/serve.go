@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -9,9 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -25,6 +28,10 @@ type serveConfig struct {
 	TLSCert         string
 	TLSKey          string
 	TLSClientCA     string
+	TLSIdentity     server.CertIdentity // 0 for none
+	PasswordFile    string
+	ACLFile         string
+	AllowAnonymous  bool
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 	LogFormat       string // "text" or "json"
@@ -92,10 +99,15 @@ flags:
 	}
 
 	var listen listenFlag
-	fs.Var(&listen, "listen", fmt.Sprintf("`URL` to serve MQTT on, repeatable: tcp://host:port or tls://host:port (default %s)", defaultListen))
-	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate `file` (chain) for tls:// listeners; required with them")
-	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key `file` for --tls-cert; required with tls:// listeners")
-	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "PEM CA `file`: tls:// clients must present a certificate it verifies")
+	fs.Var(&listen, "listen", fmt.Sprintf("`URL` to serve MQTT on, repeatable: tcp://host:port, tls://host:port, ws://host:port[/path], wss://host:port[/path] (MQTT over WebSocket, path %s by default) or unix:///absolute/path (a stale socket file left there is replaced); http://host:port serves Prometheus /metrics and /healthz, not MQTT (default %s)", defaultWebSocketPath, defaultListen))
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate `file` (chain) for tls:// and wss:// listeners; required with them")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key `file` for --tls-cert; required with tls:// and wss:// listeners")
+	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "PEM CA `file`: tls:// and wss:// clients must present a certificate it verifies")
+	identity := fs.String("tls-identity", "none", "take each client's user name from its verified TLS client certificate: none, cn (the subject's common name) or subject (the whole subject, as CN=name,O=org,C=country); needs --tls-client-ca, and clients without a certificate, on any listener, are then refused")
+	fs.StringVar(&c.PasswordFile, "password-file", "", "password `file` in mosquitto_passwd's format ($7$, $6$ or bcrypt hashes; made with mqttx passwd): every client with a user name must match it; reloaded on SIGHUP")
+	fs.StringVar(&c.ACLFile, "acl-file", "", "access control `file` in Mosquitto's acl_file format (user, topic read|write|readwrite|deny, pattern with %c and %u), applied to publish, subscribe, delivery, retained messages and wills; reloaded on SIGHUP")
+	fs.DurationVar(&srv.SysInterval, "sys-interval", 10*time.Second, "how often the $SYS/broker/... topics are published (0: never)")
+	fs.BoolVar(&c.AllowAnonymous, "allow-anonymous", false, "accept clients without a user name on every listener (without it, only on loopback addresses and Unix sockets)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for connections to end before closing them (0: close them at once)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format` on standard error: text or json")
@@ -131,15 +143,33 @@ flags:
 		}
 		c.Listen = []listenURL{l}
 	}
-	needTLS := false
+	needTLS, mqttListeners := false, 0
 	for _, l := range c.Listen {
 		needTLS = needTLS || l.TLS
+		if l.Scheme != "http" {
+			mqttListeners++
+		}
+	}
+	if mqttListeners == 0 {
+		return nil, usagef("no MQTT listener: http:// serves only /metrics and /healthz")
 	}
 	switch {
 	case needTLS && (c.TLSCert == "" || c.TLSKey == ""):
-		return nil, usagef("a tls:// listener needs --tls-cert and --tls-key")
+		return nil, usagef("a tls:// or wss:// listener needs --tls-cert and --tls-key")
 	case !needTLS && (c.TLSCert != "" || c.TLSKey != "" || c.TLSClientCA != ""):
-		return nil, usagef("--tls-cert, --tls-key and --tls-client-ca need a tls:// listener")
+		return nil, usagef("--tls-cert, --tls-key and --tls-client-ca need a tls:// or wss:// listener")
+	}
+	switch strings.ToLower(*identity) {
+	case "none":
+	case "cn":
+		c.TLSIdentity = server.CertCommonName
+	case "subject":
+		c.TLSIdentity = server.CertSubject
+	default:
+		return nil, usagef("--tls-identity %q: want none, cn or subject", *identity)
+	}
+	if c.TLSIdentity != 0 && c.TLSClientCA == "" {
+		return nil, usagef("--tls-identity %s needs --tls-client-ca", *identity)
 	}
 
 	switch strings.ToLower(*level) {
@@ -221,39 +251,53 @@ func (c *serveConfig) logger(w io.Writer) *slog.Logger {
 // command line mistake, and any other error when listening or serving
 // fails.
 func runServe(ctx, force context.Context, args []string, stderr io.Writer, ready func(addrs []net.Addr)) error {
+	return runServeReload(ctx, force, nil, args, stderr, ready)
+}
+
+// runServeReload is runServe that also reloads the password file, the ACL
+// file and the TLS certificates on each receive from reload.
+func runServeReload(ctx, force context.Context, reload <-chan struct{}, args []string, stderr io.Writer, ready func(addrs []net.Addr)) error {
 	c, err := parseServeFlags(args, stderr)
 	if err != nil {
 		return err
 	}
 	log := c.logger(stderr)
 
-	var tlsConfig *tls.Config
-	if c.TLSCert != "" {
-		if tlsConfig, err = loadTLS(c.TLSCert, c.TLSKey, c.TLSClientCA); err != nil {
-			return err
-		}
+	acc, err := loadAccess(c)
+	if err != nil {
+		return err
 	}
-	lns := make([]net.Listener, 0, len(c.Listen))
+	var tlsConfig *tls.Config
+	if acc.tls != nil {
+		tlsConfig = acc.tls.config()
+	}
+	srv := &c.Server
+	srv.Logger = log
+	srv.Hooks = append(srv.Hooks, acc.hooks()...)
+	if c.TLSIdentity != 0 {
+		// First, so that every other hook sees the certificate's name.
+		srv.Hooks = append([]server.Hook{c.TLSIdentity}, srv.Hooks...)
+	}
+	connectTimeout := cmp.Or(srv.ConnectTimeout, server.DefaultConnectTimeout)
+	eps := make([]*endpoint, 0, len(c.Listen))
 	defer func() {
-		for _, ln := range lns {
-			ln.Close() // already closed by the server unless listening failed
+		for _, e := range eps {
+			e.ln.Close() // already closed by the servers unless listening failed
 		}
 	}()
 	for _, l := range c.Listen {
-		ln, err := l.listen(tlsConfig)
+		e, err := l.open(srv, tlsConfig, log, connectTimeout)
 		if err != nil {
 			return err
 		}
-		lns = append(lns, ln)
+		eps = append(eps, e)
 	}
 
-	srv := &c.Server
-	srv.Logger = log
-	errc := make(chan error, len(lns))
-	addrs := make([]net.Addr, len(lns))
-	for i, ln := range lns {
-		go func() { errc <- srv.Serve(ln) }()
-		addrs[i] = ln.Addr()
+	errc := make(chan error, len(eps))
+	addrs := make([]net.Addr, len(eps))
+	for i, e := range eps {
+		go func() { errc <- e.serve(srv) }()
+		addrs[i] = e.ln.Addr()
 		log.Info("listening", "url", c.Listen[i].URL, "addr", addrs[i].String())
 	}
 	if ready != nil {
@@ -261,16 +305,23 @@ func runServe(ctx, force context.Context, args []string, stderr io.Writer, ready
 	}
 
 	var serveErr error
-	serving := len(lns) // Serve calls not returned
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down", "cause", context.Cause(ctx).Error(), "timeout", c.ShutdownTimeout.String())
-	case err := <-errc:
-		// A listener failed for good (Serve returns ErrServerClosed only
-		// after Shutdown or Close); stop serving on the others too.
-		serving--
-		serveErr = fmt.Errorf("serving: %w", err)
-		log.Error("shutting down", "err", err, "timeout", c.ShutdownTimeout.String())
+	serving := len(eps) // Serve calls not returned
+wait:
+	for {
+		select {
+		case <-reload:
+			acc.reload(log) // connections stay; new ones meet the new files
+		case <-ctx.Done():
+			log.Info("shutting down", "cause", context.Cause(ctx).Error(), "timeout", c.ShutdownTimeout.String())
+			break wait
+		case err := <-errc:
+			// A listener failed for good (Serve returns ErrServerClosed only
+			// after Shutdown or Close); stop serving on the others too.
+			serving--
+			serveErr = fmt.Errorf("serving: %w", err)
+			log.Error("shutting down", "err", err, "timeout", c.ShutdownTimeout.String())
+			break wait
+		}
 	}
 
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.ShutdownTimeout)
@@ -285,7 +336,16 @@ func runServe(ctx, force context.Context, args []string, stderr io.Writer, ready
 	})
 	defer stopForce()
 	start := time.Now()
-	switch err := srv.Shutdown(sctx); {
+	// The HTTP servers of ws:// and wss:// stop accepting at once too.
+	var httpStopped sync.WaitGroup
+	for _, e := range eps {
+		if e.http != nil {
+			httpStopped.Go(func() { e.stop(sctx) })
+		}
+	}
+	err = srv.Shutdown(sctx)
+	httpStopped.Wait()
+	switch {
 	case err == nil:
 		log.Info("stopped", "took", time.Since(start).Round(time.Millisecond).String())
 	case force.Err() != nil:
@@ -294,7 +354,7 @@ func runServe(ctx, force context.Context, args []string, stderr io.Writer, ready
 		log.Warn("shutdown timed out: remaining connections closed", "timeout", c.ShutdownTimeout.String())
 	}
 	for range serving {
-		if err := <-errc; err != nil && !errors.Is(err, server.ErrServerClosed) && serveErr == nil {
+		if err := <-errc; err != nil && !errors.Is(err, server.ErrServerClosed) && !errors.Is(err, http.ErrServerClosed) && serveErr == nil {
 			serveErr = fmt.Errorf("serving: %w", err)
 		}
 	}
@@ -302,11 +362,24 @@ func runServe(ctx, force context.Context, args []string, stderr io.Writer, ready
 }
 
 // serve is the serve command: runServe stopped by SIGINT or SIGTERM, and
-// forced by a second one. It returns the exit code.
+// forced by a second one; SIGHUP reloads the password file, the ACL file
+// and the TLS certificates. It returns the exit code.
 func serve(args []string, stderr io.Writer) int {
 	sigc := make(chan os.Signal, 2)
 	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigc)
+	hupc := make(chan os.Signal, 1)
+	signal.Notify(hupc, syscall.SIGHUP)
+	defer signal.Stop(hupc)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hupc {
+			select {
+			case reload <- struct{}{}:
+			default: // a reload is already pending
+			}
+		}
+	}()
 	ctx, stop := context.WithCancelCause(context.Background())
 	defer stop(nil)
 	force, forceNow := context.WithCancel(context.Background())
@@ -325,7 +398,7 @@ func serve(args []string, stderr io.Writer) int {
 		}
 	}()
 
-	err := runServe(ctx, force, args, stderr, nil)
+	err := runServeReload(ctx, force, reload, args, stderr, nil)
 	var uerr usageError
 	switch {
 	case err == nil:

@@ -40,8 +40,25 @@ func TestParseListen(t *testing.T) {
 		{in: "tcp://[::1]:0", want: listenURL{URL: "tcp://[::1]:0", Scheme: "tcp", Address: "[::1]:0"}},
 		{in: "tls://0.0.0.0", want: listenURL{URL: "tls://0.0.0.0", Scheme: "tls", Address: "0.0.0.0:8883", TLS: true}},
 		{in: "tls://[::]:8884", want: listenURL{URL: "tls://[::]:8884", Scheme: "tls", Address: "[::]:8884", TLS: true}},
-		{in: "ws://127.0.0.1:8080", err: `unknown scheme "ws"`},
-		{in: "unix:///tmp/mqtt.sock", err: `unknown scheme "unix"`},
+		{in: "ws://127.0.0.1:8080", want: listenURL{URL: "ws://127.0.0.1:8080", Scheme: "ws", Address: "127.0.0.1:8080", Path: "/mqtt"}},
+		{in: "ws://localhost", want: listenURL{URL: "ws://localhost", Scheme: "ws", Address: "localhost:8083", Path: "/mqtt"}},
+		{in: "WS://[::1]:0/", want: listenURL{URL: "WS://[::1]:0/", Scheme: "ws", Address: "[::1]:0", Path: "/"}},
+		{in: "ws://:9001/mqtt/v2", want: listenURL{URL: "ws://:9001/mqtt/v2", Scheme: "ws", Address: ":9001", Path: "/mqtt/v2"}},
+		{in: "wss://0.0.0.0", want: listenURL{URL: "wss://0.0.0.0", Scheme: "wss", Address: "0.0.0.0:8084", Path: "/mqtt", TLS: true}},
+		{in: "wss://127.0.0.1:443/a%20b", want: listenURL{URL: "wss://127.0.0.1:443/a%20b", Scheme: "wss", Address: "127.0.0.1:443", Path: "/a b", TLS: true}},
+		{in: "unix:///tmp/mqtt.sock", want: listenURL{URL: "unix:///tmp/mqtt.sock", Scheme: "unix", Address: "/tmp/mqtt.sock"}},
+		{in: "unix:/run/mqttx/broker.sock", want: listenURL{URL: "unix:/run/mqttx/broker.sock", Scheme: "unix", Address: "/run/mqttx/broker.sock"}},
+		{in: "ws://127.0.0.1:8083/mqtt?x=1", err: "only a host, port and path"},
+		{in: "wss://u:p@127.0.0.1/mqtt", err: "only a host, port and path"},
+		{in: "ws://127.0.0.1:8083#f", err: "only a host, port and path"},
+		{in: "ws:///mqtt", err: "want scheme://host:port"},
+		{in: "wss://127.0.0.1:", err: "empty port"},
+		{in: "unix://tmp/mqtt.sock", err: "want unix:///absolute/path"},
+		{in: "unix:mqtt.sock", err: "want unix:///absolute/path"},
+		{in: "unix://", err: "want unix:///absolute/path"},
+		{in: "unix:///tmp/", err: "not of a directory"},
+		{in: "unix:///tmp/s?x=1", err: "only a path"},
+		{in: "ftp://127.0.0.1:8080", err: `unknown scheme "ftp"`},
 		{in: "udp://127.0.0.1:1883", err: `unknown scheme "udp"`},
 		{in: "localhost:1883", err: `unknown scheme "localhost"`},
 		{in: "127.0.0.1:1883", err: "want scheme://host:port"},
@@ -77,8 +94,8 @@ func TestParseServeFlagsDefaults(t *testing.T) {
 	if c.ShutdownTimeout != 10*time.Second || c.LogLevel != 0 || c.LogFormat != "text" {
 		t.Errorf("ShutdownTimeout, LogLevel, LogFormat = %v, %v, %q; want 10s, INFO, text", c.ShutdownTimeout, c.LogLevel, c.LogFormat)
 	}
-	if c.TLSCert != "" || c.TLSKey != "" || c.TLSClientCA != "" {
-		t.Errorf("TLS files = %q, %q, %q; want none", c.TLSCert, c.TLSKey, c.TLSClientCA)
+	if c.TLSCert != "" || c.TLSKey != "" || c.TLSClientCA != "" || c.TLSIdentity != 0 {
+		t.Errorf("TLS files = %q, %q, %q, identity %v; want none", c.TLSCert, c.TLSKey, c.TLSClientCA, c.TLSIdentity)
 	}
 	s := &c.Server
 	if s.ConnectTimeout != 0 || s.WriteTimeout != 0 || s.MaxPacketSize != 0 || s.ServerKeepAlive != 0 ||
@@ -94,7 +111,8 @@ func TestParseServeFlagsDefaults(t *testing.T) {
 func TestParseServeFlagsMapping(t *testing.T) {
 	c, err := parseServeFlags([]string{
 		"--listen", "tcp://127.0.0.1:0", "-listen", "tls://127.0.0.1:0",
-		"--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-client-ca", "ca.pem",
+		"--listen", "ws://127.0.0.1:0", "--listen", "wss://127.0.0.1:0/broker", "--listen", "unix:///run/mqtt.sock",
+		"--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-client-ca", "ca.pem", "--tls-identity", "subject",
 		"--shutdown-timeout", "3s", "--log-level", "debug", "--log-format", "json",
 		"--connect-timeout", "5s", "--write-timeout", "6s", "--max-packet-size", "4096",
 		"--server-keepalive", "60", "--max-session-expiry", "1h", "--persistent-session-expiry", "2h",
@@ -104,11 +122,18 @@ func TestParseServeFlagsMapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Listen) != 2 || c.Listen[0].Scheme != "tcp" || c.Listen[1].Scheme != "tls" {
-		t.Errorf("Listen = %+v, want tcp then tls", c.Listen)
+	var schemes []string
+	for _, l := range c.Listen {
+		schemes = append(schemes, l.Scheme)
+	}
+	if want := []string{"tcp", "tls", "ws", "wss", "unix"}; !slices.Equal(schemes, want) {
+		t.Errorf("Listen = %+v, want schemes %q", c.Listen, want)
 	}
 	if c.TLSCert != "c.pem" || c.TLSKey != "k.pem" || c.TLSClientCA != "ca.pem" {
 		t.Errorf("TLS files = %q, %q, %q", c.TLSCert, c.TLSKey, c.TLSClientCA)
+	}
+	if c.TLSIdentity != server.CertSubject {
+		t.Errorf("TLSIdentity = %v, want %v", c.TLSIdentity, server.CertSubject)
 	}
 	if c.ShutdownTimeout != 3*time.Second || c.LogLevel != -4 || c.LogFormat != "json" {
 		t.Errorf("ShutdownTimeout, LogLevel, LogFormat = %v, %v, %q", c.ShutdownTimeout, c.LogLevel, c.LogFormat)
@@ -142,12 +167,17 @@ func TestParseServeFlagsErrors(t *testing.T) {
 		args []string
 		err  string
 	}{
-		{[]string{"--listen", "ws://127.0.0.1:0"}, `unknown scheme "ws"`},
+		{[]string{"--listen", "ftp://127.0.0.1:0"}, `unknown scheme "ftp"`},
+		{[]string{"--listen", "wss://127.0.0.1:0"}, "needs --tls-cert and --tls-key"},
+		{[]string{"--listen", "ws://127.0.0.1:0", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "need a tls:// or wss:// listener"},
+		{[]string{"--tls-identity", "cn"}, "--tls-identity cn needs --tls-client-ca"},
+		{[]string{"--listen", "tls://127.0.0.1:0", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-identity", "subject"}, "needs --tls-client-ca"},
+		{[]string{"--tls-identity", "email"}, `--tls-identity "email": want none, cn or subject`},
 		{[]string{"--listen", "tcp://127.0.0.1:0", "--listen", "quic://127.0.0.1:0"}, `unknown scheme "quic"`},
 		{[]string{"--listen", "tls://127.0.0.1:0"}, "needs --tls-cert and --tls-key"},
 		{[]string{"--listen", "tls://127.0.0.1:0", "--tls-cert", "c.pem"}, "needs --tls-cert and --tls-key"},
 		{[]string{"--listen", "tls://127.0.0.1:0", "--tls-key", "k.pem", "--tls-client-ca", "ca.pem"}, "needs --tls-cert and --tls-key"},
-		{[]string{"--tls-cert", "c.pem", "--tls-key", "k.pem"}, "need a tls:// listener"},
+		{[]string{"--tls-cert", "c.pem", "--tls-key", "k.pem"}, "need a tls:// or wss:// listener"},
 		{[]string{"--queue-policy", "drop-all"}, "--queue-policy"},
 		{[]string{"--log-level", "trace"}, "--log-level"},
 		{[]string{"--log-format", "xml"}, "--log-format"},
@@ -178,7 +208,7 @@ func TestServeUsage(t *testing.T) {
 		t.Errorf("mqttx serve --help: exit code %d, want 0", code)
 	}
 	for _, name := range []string{
-		"listen", "tls-cert", "tls-key", "tls-client-ca", "shutdown-timeout", "log-level", "log-format",
+		"listen", "tls-cert", "tls-key", "tls-client-ca", "tls-identity", "shutdown-timeout", "log-level", "log-format",
 		"connect-timeout", "write-timeout", "max-packet-size", "server-keepalive", "max-session-expiry",
 		"persistent-session-expiry", "max-queued", "queue-policy", "queue-qos0", "queue-wait",
 		"max-inflight", "receive-maximum",
@@ -206,10 +236,10 @@ func TestServeUsage(t *testing.T) {
 	}
 
 	stderr.Reset()
-	if code := run([]string{"serve", "--listen", "ws://127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr); code != 2 {
-		t.Errorf("mqttx serve --listen ws://: exit code %d, want 2", code)
+	if code := run([]string{"serve", "--listen", "ftp://127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr); code != 2 {
+		t.Errorf("mqttx serve --listen ftp://: exit code %d, want 2", code)
 	}
-	if !strings.Contains(stderr.String(), `unknown scheme "ws"`) {
+	if !strings.Contains(stderr.String(), `unknown scheme "ftp"`) {
 		t.Errorf("stderr lacks the unknown scheme; got:\n%s", stderr.String())
 	}
 }

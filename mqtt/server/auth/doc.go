@@ -1,0 +1,12 @@
+// Package auth holds hooks for [server.Server] that read their rules from
+// files in the formats Mosquitto uses, so an operator can bring a
+// Mosquitto installation's files unchanged:
+//
+//   - [Passwords], an Authenticator over a password file (mosquitto_passwd
+//     "$7$" and "$6$" hashes, and bcrypt);
+//   - [ACL], an Authorizer over an access control list file ("user",
+//     "topic read|write|readwrite|deny", "pattern" with %c and %u).
+//
+// Both can be reloaded while the server runs (on SIGHUP in mqttx serve):
+// a file with errors is reported and the rules in force stay.
+package auth
