@@ -574,3 +574,30 @@ func TestWebSocketMaxPacketSize(t *testing.T) {
 		t.Errorf("got %v, want DISCONNECT %v", got, mqtt.PacketTooLarge)
 	}
 }
+
+// A WebSocket connection that was busy and then heard nothing for longer
+// than a busy reader waits (a second) turns quiet like a TCP one: its read
+// deadline passes inside the WebSocket library, and the connection must go
+// on working afterwards.
+func TestWebSocketBusyThenQuiet(t *testing.T) {
+	srv := &server.Server{}
+	url := serveWS(t, srv, nil)
+	addr := start(t, srv)
+	c := dialWSClient(t, url, mqtt.V5)
+	if ack := c.connect(&packet.Connect{ClientID: "quiet", CleanStart: true, KeepAlive: 60}); ack.ReasonCode != mqtt.Success {
+		t.Fatalf("CONNACK %v", ack.ReasonCode)
+	}
+	c.subscribe(1, packet.Subscription{Filter: "q/#"})
+	time.Sleep(1500 * time.Millisecond) // past the busy wait; no assertion on time
+	pub := dial(t, addr, mqtt.V311)
+	pub.send(&packet.Connect{Version: mqtt.V311, ClientID: "pub", CleanStart: true})
+	expect[*packet.Connack](pub)
+	pub.send(&packet.Publish{Topic: "q/1", Payload: []byte("after the quiet spell")})
+	if p, ok := c.recv().(*packet.Publish); !ok || string(p.Payload) != "after the quiet spell" {
+		t.Fatalf("got %+v, want the message", p)
+	}
+	c.send(&packet.Pingreq{})
+	if _, ok := c.recv().(*packet.Pingresp); !ok {
+		t.Fatal("no PINGRESP after the quiet spell")
+	}
+}
