@@ -18,12 +18,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mqttx/mqttx/conformance"
 )
@@ -46,6 +48,10 @@ type options struct {
 	coverage string
 	verbose  bool
 	noColor  bool
+
+	image     string
+	imagePort string
+	imageCmd  string
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -70,6 +76,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.coverage, "coverage", "", "write the coverage matrix (Markdown) to this file, and exit")
 	fs.BoolVar(&o.verbose, "v", false, "show every check as it runs")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colours on the console")
+	fs.StringVar(&o.image, "image", "", "start this broker container image (Docker, with testcontainers), check it, then remove it; instead of --broker")
+	fs.StringVar(&o.imagePort, "image-port", "1883/tcp", "with --image: the container port the broker serves MQTT on")
+	fs.StringVar(&o.imageCmd, "image-cmd", "", "with --image: the container's command, words separated by spaces (default: the image's own)")
 	fs.DurationVar(&o.cfg.Silence, "silence", 0, "how long to watch for something that must not arrive (default 400ms)")
 	fs.DurationVar(&o.cfg.Wait, "wait", 0, "bound of every wait for something that must arrive (default 5s)")
 	if err := fs.Parse(args); err != nil {
@@ -121,8 +130,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	if o.cfg.Broker == "" {
-		fmt.Fprintln(stderr, "mqttcheck: --broker is required (or --list, --coverage)")
+	switch {
+	case o.image != "" && o.cfg.Broker != "":
+		fmt.Fprintln(stderr, "mqttcheck: give --broker or --image, not both")
+		return 2
+	case o.image == "" && o.cfg.Broker == "":
+		fmt.Fprintln(stderr, "mqttcheck: --broker or --image is required (or --list, --coverage)")
 		return 2
 	}
 	filter, err := labelFilter(o.versions, o.labels)
@@ -143,6 +156,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if o.focus != "" {
 		ro.Focus = []string{o.focus}
+	}
+	if o.image != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		im, err := startImage(ctx, o.image, o.imagePort, strings.Fields(o.imageCmd), time.Minute, stderr)
+		cancel()
+		if err != nil {
+			fmt.Fprintln(stderr, "mqttcheck:", err)
+			return 2
+		}
+		defer func() {
+			if err := im.stop(); err != nil {
+				fmt.Fprintln(stderr, "mqttcheck: removing the container:", err)
+			}
+		}()
+		o.cfg.Broker = im.broker
+		fmt.Fprintf(stderr, "mqttcheck: %s serves on %s\n", o.image, im.broker)
 	}
 	res, err := conformance.Run(o.cfg, ro)
 	if err != nil {

@@ -5,6 +5,7 @@
 //	mqttx pub -t TOPIC -m MESSAGE [flags]
 //	mqttx sub -t FILTER [flags]
 //	mqttx passwd [-c] [-D] [-b] FILE USER [PASSWORD]
+//	mqttx version
 //
 // decode reads MQTT packets given as hexadecimal (from the arguments, or
 // from standard input when there are none) and prints each packet's fields,
@@ -52,6 +53,7 @@ commands:
   pub -t TOPIC -m MESSAGE [flags]            publish a message ("mqttx pub --help")
   sub -t FILTER [flags]                      print the messages of a subscription ("mqttx sub --help")
   passwd [-c] [-D] [-b] FILE USER [PASSWORD] create or update a password file
+  version                                    print the version and the commit it was built from
 `)
 }
 
@@ -73,6 +75,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return sub(ctx, args[1:], stdout, stderr)
 	case "passwd":
 		return passwd(args[1:], stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, versionString())
+		return 0
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
