@@ -106,7 +106,8 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no broker", nil, "--broker is required"},
+		{"no broker", nil, "--broker or --image is required"},
+		{"broker and image", []string{"--broker", broker, "--image", "x"}, "give --broker or --image, not both"},
 		{"bad version", []string{"--broker", broker, "--version", "4.0"}, `--version "4.0": want 3.1.1, 5 or both`},
 		{"no version", []string{"--broker", broker, "--version", ","}, "--version selects no protocol version"},
 		{"unknown format", []string{"--broker", broker, "--format", "text,xml"}, `--format "xml": want text, json, junit or markdown`},
