@@ -233,7 +233,7 @@ func (c *conn) onSubscribe(p *packet.Subscribe) error {
 			if w.id != 0 {
 				ids = []uint32{w.id}
 			}
-			s.deliverCounted(m, w.qos, w.rap, ids, true, c.st) // [MQTT-3.3.1-6] [MQTT-3.3.1-9]
+			s.deliver(m, w.qos, w.rap, ids, true, c.st) // [MQTT-3.3.1-6] [MQTT-3.3.1-9]
 		}
 	}
 	return nil

@@ -142,7 +142,7 @@ func (s *Server) route(from *conn, m *Message, r *topic.Result) int {
 	n := 0
 	for i := 0; i < r.Len(); i++ {
 		d := r.At(i)
-		if sess := s.session(d.Client); sess != nil && sess.deliverCounted(m, d.QoS, d.RetainAsPublished, d.IDs, false, st) {
+		if sess := s.session(d.Client); sess != nil && sess.deliver(m, d.QoS, d.RetainAsPublished, d.IDs, false, st) {
 			n++
 		}
 	}
@@ -177,7 +177,7 @@ func (s *Server) deliverShared(st *counters, m *Message, g topic.SharedMatch) bo
 		if mem.ID != 0 {
 			ids = []uint32{mem.ID}
 		}
-		if sess := s.session(mem.Client); sess != nil && sess.deliverCounted(m, mem.QoS, mem.RetainAsPublished, ids, false, st) {
+		if sess := s.session(mem.Client); sess != nil && sess.deliver(m, mem.QoS, mem.RetainAsPublished, ids, false, st) {
 			return true
 		}
 		cands = slices.Delete(slices.Clone(cands), i, i+1)
@@ -202,14 +202,10 @@ func (s *session) online() bool {
 // subscribe, which keeps the RETAIN flag (3.1.1: [MQTT-3.3.1-8]); a live
 // message keeps it only for Retain As Published subscriptions
 // [MQTT-3.3.1-12] [MQTT-3.3.1-13].
-func (s *session) deliver(m *Message, subQoS mqtt.QoS, rap bool, ids []uint32, retained bool) bool {
-	return s.deliverCounted(m, subQoS, rap, ids, retained, &s.srv.acc)
-}
-
-// deliverCounted is deliver counting the messages it drops in st, the
-// counters of the goroutine's connection (the publisher's or the
-// subscriber's) or the server's own.
-func (s *session) deliverCounted(m *Message, subQoS mqtt.QoS, rap bool, ids []uint32, retained bool, st *counters) bool {
+//
+// Messages it drops are counted in st: the counters of the calling
+// goroutine's connection, or the server's own.
+func (s *session) deliver(m *Message, subQoS mqtt.QoS, rap bool, ids []uint32, retained bool, st *counters) bool {
 	if s.local != nil {
 		s.local(m)
 		return true

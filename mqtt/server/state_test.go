@@ -170,7 +170,7 @@ func TestStateOfflineQoS0(t *testing.T) {
 		sess.version = mqtt.V311
 		sess.never = true
 		srv.sessions.Store("away", sess)
-		ok := sess.deliver(&Message{Topic: "t"}, 0, false, nil, false)
+		ok := sess.deliver(&Message{Topic: "t"}, 0, false, nil, false, &srv.acc)
 		if ok != queue || (sess.q.n == 1) != queue {
 			t.Fatalf("QueueQoS0=%v: queued=%v (%d in queue)", queue, ok, sess.q.n)
 		}

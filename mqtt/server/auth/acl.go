@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync/atomic"
 
@@ -84,12 +83,7 @@ func (a *ACL) Reload() error {
 	if a.path == "" {
 		return errors.New("auth: ACL was not loaded from a path")
 	}
-	f, err := os.Open(a.path)
-	if err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	defer f.Close()
-	rules, err := parseACL(f, a.path)
+	rules, err := parseFile(a.path, parseACL)
 	if err != nil {
 		return err
 	}

@@ -75,17 +75,23 @@ func (p *Passwords) Reload() error {
 	if p.path == "" {
 		return errors.New("auth: password file was not loaded from a path")
 	}
-	f, err := os.Open(p.path)
-	if err != nil {
-		return fmt.Errorf("auth: %w", err)
-	}
-	defer f.Close()
-	users, err := ParsePasswords(f, p.path)
+	users, err := parseFile(p.path, ParsePasswords)
 	if err != nil {
 		return err
 	}
 	p.users.Store(&users)
 	return nil
+}
+
+// parseFile opens path and parses it with parse.
+func parseFile[T any](path string, parse func(io.Reader, string) (T, error)) (T, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("auth: %w", err)
+	}
+	defer f.Close()
+	return parse(f, path)
 }
 
 // Len returns the number of users.
