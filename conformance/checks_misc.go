@@ -57,9 +57,7 @@ var _ = check(Check{
 	Needs: []Capability{CapQoS2, CapSessionExpiry},
 	Run: func(t *T) {
 		id, topic := t.ClientID(), t.Topic("q2exp")
-		s := t.Dial(t.V)
-		s.ManualAck.Store(true)
-		s.Handshake(resume(id))
+		s, _ := t.ConnectManual(resume(id))
 		defer t.cleanEnd(id, t.V)
 		s.Sub(topic, 2)
 		p, _ := t.Connect()
@@ -69,9 +67,7 @@ var _ = check(Check{
 		first := s.ExpectPublishOn(topic)
 		s.Close()
 		time.Sleep(2 * time.Second) // beyond the 1 s expiry
-		again := t.Dial(t.V)
-		again.ManualAck.Store(true)
-		again.Handshake(resume(id))
+		again, _ := t.ConnectManual(resume(id))
 		got := again.ExpectPublishOn(topic)
 		t.Expect(got.PacketID).To(Equal(first.PacketID), "the sent QoS 2 message is resent despite its expiry")
 		again.Send(&packet.Pubrec{PacketID: got.PacketID})

@@ -132,9 +132,7 @@ var _ = check(Check{
 	Needs: []Capability{CapQoS1},
 	Run: func(t *T) {
 		topic := t.Topic("ids")
-		sub := t.Dial(t.V)
-		sub.ManualAck.Store(true)
-		sub.Handshake()
+		sub, _ := t.ConnectManual()
 		sub.Sub(topic, 1)
 		pub, _ := t.Connect()
 		for i := 0; i < 4; i++ {
@@ -158,9 +156,7 @@ var _ = check(Check{
 	Needs: []Capability{CapQoS2},
 	Run: func(t *T) {
 		topic := t.Topic("q2out")
-		sub := t.Dial(t.V)
-		sub.ManualAck.Store(true)
-		sub.Handshake()
+		sub, _ := t.ConnectManual()
 		sub.Sub(topic, 2)
 		pub, _ := t.Connect()
 		pub.Pub(topic, "x", 2, false)
@@ -234,18 +230,14 @@ var _ = check(Check{
 	Needs: []Capability{CapQoS1, CapSessionExpiry},
 	Run: func(t *T) {
 		id, topic := t.ClientID(), t.Topic("resend1")
-		sub := t.Dial(t.V)
-		sub.ManualAck.Store(true)
-		sub.Handshake(resume(id))
+		sub, _ := t.ConnectManual(resume(id))
 		defer t.cleanEnd(id, t.V)
 		sub.Sub(topic, 1)
 		pub, _ := t.Connect()
 		pub.Pub(topic, "unacked", 1, false)
 		first := sub.ExpectPublishOn(topic)
 		sub.Close()
-		again := t.Dial(t.V)
-		again.ManualAck.Store(true)
-		ack := again.Handshake(resume(id))
+		again, ack := t.ConnectManual(resume(id))
 		t.Expect(ack.SessionPresent).To(BeTrue(), "session present on resume")
 		m := again.ExpectPublishOn(topic)
 		t.Expect(m.Dup).To(BeTrue(), "DUP of the resent PUBLISH")
@@ -263,18 +255,14 @@ var _ = check(Check{
 	Needs: []Capability{CapQoS2, CapSessionExpiry},
 	Run: func(t *T) {
 		id, topic := t.ClientID(), t.Topic("resend2")
-		sub := t.Dial(t.V)
-		sub.ManualAck.Store(true)
-		sub.Handshake(resume(id))
+		sub, _ := t.ConnectManual(resume(id))
 		defer t.cleanEnd(id, t.V)
 		sub.Sub(topic, 2)
 		pub, _ := t.Connect()
 		pub.Pub(topic, "unrecorded", 2, false)
 		first := sub.ExpectPublishOn(topic)
 		sub.Close()
-		again := t.Dial(t.V)
-		again.ManualAck.Store(true)
-		again.Handshake(resume(id))
+		again, _ := t.ConnectManual(resume(id))
 		m := again.ExpectPublishOn(topic)
 		t.Expect(m.Dup).To(BeTrue(), "DUP of the resent QoS 2 PUBLISH")
 		t.Expect(m.PacketID).To(Equal(first.PacketID), "packet identifier of the resent PUBLISH")
@@ -292,9 +280,7 @@ var _ = check(Check{
 	Needs: []Capability{CapQoS2, CapSessionExpiry},
 	Run: func(t *T) {
 		id, topic := t.ClientID(), t.Topic("resendrel")
-		sub := t.Dial(t.V)
-		sub.ManualAck.Store(true)
-		sub.Handshake(resume(id))
+		sub, _ := t.ConnectManual(resume(id))
 		defer t.cleanEnd(id, t.V)
 		sub.Sub(topic, 2)
 		pub, _ := t.Connect()
@@ -303,9 +289,7 @@ var _ = check(Check{
 		sub.Send(&packet.Pubrec{PacketID: m.PacketID})
 		sub.Expect(packet.TypePubrel)
 		sub.Close()
-		again := t.Dial(t.V)
-		again.ManualAck.Store(true)
-		again.Handshake(resume(id))
+		again, _ := t.ConnectManual(resume(id))
 		rel := again.Expect(packet.TypePubrel).Packet.(*packet.Pubrel)
 		t.Expect(rel.PacketID).To(Equal(m.PacketID), "resent PUBREL packet identifier")
 		again.ExpectNoPublishOn(topic, "no PUBLISH resent after its PUBREL was sent")
@@ -320,9 +304,7 @@ var _ = check(Check{
 	Needs: []Capability{CapQoS1, CapSessionExpiry},
 	Run: func(t *T) {
 		id, topic := t.ClientID(), t.Topic("nack")
-		sub := t.Dial(t.V)
-		sub.ManualAck.Store(true)
-		sub.Handshake(resume(id))
+		sub, _ := t.ConnectManual(resume(id))
 		defer t.cleanEnd(id, t.V)
 		sub.Sub(topic, 1)
 		pub, _ := t.Connect()
@@ -331,9 +313,7 @@ var _ = check(Check{
 		sub.Send(&packet.Puback{PacketID: m.PacketID, ReasonCode: mqtt.UnspecifiedError})
 		sub.Sync()
 		sub.Close()
-		again := t.Dial(t.V)
-		again.ManualAck.Store(true)
-		again.Handshake(resume(id))
+		again, _ := t.ConnectManual(resume(id))
 		again.ExpectNoPublishOn(topic, "no resend of a PUBLISH answered with PUBACK 0x80")
 		again.Disconnect()
 	},
@@ -363,9 +343,7 @@ var _ = check(Check{
 	Needs: []Capability{CapQoS2},
 	Run: func(t *T) {
 		topic := t.Topic("unsub-inflight")
-		sub := t.Dial(t.V)
-		sub.ManualAck.Store(true)
-		sub.Handshake()
+		sub, _ := t.ConnectManual()
 		sub.Sub(topic, 2)
 		pub, _ := t.Connect()
 		pub.Pub(topic, "x", 2, false)

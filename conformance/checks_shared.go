@@ -118,9 +118,7 @@ var _ = check(Check{
 	Run: func(t *T) {
 		topic, id := t.Topic("s"), t.ClientID()
 		filter := "$share/" + t.ClientID() + "/" + topic
-		a := t.Dial(t.V)
-		a.ManualAck.Store(true)
-		a.Handshake(resume(id))
+		a, _ := t.ConnectManual(resume(id))
 		defer t.cleanEnd(id, t.V)
 		a.Sub(filter, 2)
 		p, _ := t.Connect()
@@ -130,9 +128,7 @@ var _ = check(Check{
 		b, _ := t.Connect()
 		b.Sub(filter, 2)
 		a.Close()
-		a2 := t.Dial(t.V)
-		a2.ManualAck.Store(true)
-		a2.Handshake(resume(id))
+		a2, _ := t.ConnectManual(resume(id))
 		m := a2.ExpectPublishOn(topic)
 		t.Expect(m.PacketID).To(Equal(first.PacketID), "the resent shared message")
 		t.Expect(m.Dup).To(BeTrue())
@@ -151,9 +147,7 @@ var _ = check(Check{
 	Run: func(t *T) {
 		topic := t.Topic("s")
 		filter := "$share/" + t.ClientID() + "/" + topic
-		a := t.Dial(t.V)
-		a.ManualAck.Store(true)
-		a.Handshake(func(p *packet.Connect) { p.CleanStart = true; p.Properties.SessionExpiry = 1 })
+		a, _ := t.ConnectManual(func(p *packet.Connect) { p.CleanStart = true; p.Properties.SessionExpiry = 1 })
 		a.Sub(filter, 1)
 		p, _ := t.Connect()
 		p.Pub(topic, "orphan", 1, false)

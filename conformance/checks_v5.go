@@ -311,9 +311,7 @@ var _ = check(Check{
 	Needs: []Capability{CapQoS1},
 	Run: func(t *T) {
 		topic := t.Topic("rm")
-		s := t.Dial(t.V)
-		s.ManualAck.Store(true)
-		s.Handshake(func(p *packet.Connect) { p.Properties.ReceiveMaximum = 2 })
+		s, _ := t.ConnectManual(func(p *packet.Connect) { p.Properties.ReceiveMaximum = 2 })
 		s.Sub(topic, 1)
 		p, _ := t.Connect()
 		for i := 0; i < 5; i++ {

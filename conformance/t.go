@@ -179,6 +179,20 @@ func (t *T) ConnectV(v mqtt.Version, mods ...func(*packet.Connect)) (*Conn, *pac
 	return c, ack
 }
 
+// ConnectManual is Connect for a client that acknowledges nothing by
+// itself (Conn.ManualAck): the check decides which deliveries stay
+// unacknowledged.
+func (t *T) ConnectManual(mods ...func(*packet.Connect)) (*Conn, *packet.Connack) {
+	t.Helper()
+	c := t.Dial(t.V)
+	c.ManualAck.Store(true)
+	ack := c.Handshake(mods...)
+	if ack.ReasonCode != mqtt.Success {
+		t.Fatalf("expected CONNACK success for %s; got %s", c.Name, describe(ack, t.V))
+	}
+	return c, ack
+}
+
 // Handshake sends the default CONNECT changed by mods and returns the
 // CONNACK, whatever its code.
 func (c *Conn) Handshake(mods ...func(*packet.Connect)) *packet.Connack {
