@@ -133,16 +133,23 @@ func (c *conn) closeWith(r DisconnectReason, err error) {
 // terminate sends an MQTT 5 client DISCONNECT with code (and reason
 // string) and closes the connection. Any goroutine may call it.
 func (c *conn) terminate(code mqtt.ReasonCode, reason string, r DisconnectReason) {
+	d := packet.Disconnect{ReasonCode: code}
+	d.Properties.ReasonString = reason
+	c.terminateWith(&d, r)
+}
+
+// terminateWith is terminate with the DISCONNECT's properties.
+func (c *conn) terminateWith(d *packet.Disconnect, r DisconnectReason) {
 	if !c.setReason(r, nil) || c.closed.Load() {
 		c.closeWith(r, nil)
 		return
 	}
 	if c.version == mqtt.V5 && c.client != nil {
-		d := packet.Disconnect{ReasonCode: code}
-		if reason != "" && c.problem {
-			d.Properties.ReasonString = reason
+		d.Properties.Clear(packet.PropSessionExpiry) // [MQTT-3.14.2-2]
+		if !c.problem {
+			d.Properties.ReasonString = ""
 		}
-		if b := c.appendFitting(nil, &d); len(b) > 0 {
+		if b := c.appendFitting(nil, d); len(b) > 0 {
 			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 			n, _ := c.nc.Write(b)
 			c.st.wrote(b, n, true)
@@ -654,6 +661,11 @@ func (c *conn) queue(p packet.Packet) {
 // [MQTT-3.14.2-4]; the acknowledgements' own rules say the same
 // ([MQTT-3.4.2-2] [MQTT-3.4.2-3] and their peers).
 func (c *conn) appendFitting(b []byte, p packet.Packet) []byte {
+	if c.srv.OmitReasonStrings {
+		if props := optionalProperties(p); props != nil {
+			props.ReasonString = ""
+		}
+	}
 	start := len(b)
 	nb, err := p.Append(b, c.version)
 	if err == nil && (c.maxOut == 0 || len(nb)-start <= c.maxOut) {

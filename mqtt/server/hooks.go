@@ -201,6 +201,16 @@ func (c *Client) Value() any {
 	return nil
 }
 
+// SetUsername sets the user name the client is known by: the identity an
+// Authenticator or AuthMethod established (a certificate's subject, a
+// token's subject, a SCRAM user). It has effect only while the CONNECT is
+// being authenticated; after that the identity is fixed.
+func (c *Client) SetUsername(name string) {
+	if c.conn != nil && !c.conn.accepted {
+		c.username = name
+	}
+}
+
 // SetValue attaches an application value to the client (the user context
 // of an authentication, for example).
 func (c *Client) SetValue(v any) { c.value.Store(&v) }
@@ -209,8 +219,17 @@ func (c *Client) SetValue(v any) { c.value.Store(&v) }
 // DISCONNECT with code, an MQTT 3.x client's connection is closed. It
 // returns at once; the connection ends on its own goroutine.
 func (c *Client) Disconnect(code mqtt.ReasonCode) {
+	c.DisconnectWith(&packet.Disconnect{ReasonCode: code})
+}
+
+// DisconnectWith is Disconnect with the whole DISCONNECT an MQTT 5 client
+// gets: its reason code and properties (Reason String, User Properties, a
+// Server Reference with UseAnotherServer or ServerMoved to redirect the
+// client). A Session Expiry Interval, which a server may not send
+// [MQTT-3.14.2-2], is left out.
+func (c *Client) DisconnectWith(d *packet.Disconnect) {
 	if c.conn != nil {
-		go c.conn.terminate(code, "", DisconnectServer)
+		go c.conn.terminateWith(d, DisconnectServer)
 	}
 }
 
@@ -296,4 +315,31 @@ func (h *hookSet) onSubscribe(c *Client, sub *packet.Subscription) mqtt.ReasonCo
 		grant = min(grant, code)
 	}
 	return grant
+}
+
+// AuthMethod is an MQTT 5 enhanced authentication method. A CONNECT whose
+// Authentication Method names it runs an exchange of AUTH packets before
+// its CONNACK; a connected client that sends AUTH Re-authenticate with the
+// same method runs another. A CONNECT naming a method no hook offers gets
+// CONNACK BadAuthenticationMethod [MQTT-4.12.0-1].
+//
+// A client accepted through a method also passes through the
+// [Authenticator] hooks; connect.Properties.AuthMethod tells them it did.
+type AuthMethod interface {
+	// Method is the Authentication Method's name, "SCRAM-SHA-256" say.
+	Method() string
+	// StartAuth begins an exchange for c. connect is the CONNECT being
+	// authenticated, nil for a re-authentication.
+	StartAuth(c *Client, connect *packet.Connect) AuthExchange
+}
+
+// AuthExchange is one run of an authentication method.
+type AuthExchange interface {
+	// Next is given the Authentication Data the client sent, in CONNECT
+	// or AUTH, and returns the data for the server's answer with its
+	// code: ContinueAuthentication sends AUTH and waits for the client's
+	// next step, Success accepts (the data goes in CONNACK, or in AUTH
+	// Success after a re-authentication), any error code refuses.
+	// ctx ends with the CONNECT timeout.
+	Next(ctx context.Context, data []byte) ([]byte, mqtt.ReasonCode)
 }

@@ -28,6 +28,48 @@ const (
 	DefaultReceiveMaximum    = 1024
 	DefaultQueueWait         = 2 * time.Second
 	DefaultAddr              = "127.0.0.1:1883"
+
+	// Protections (see the Server fields of the same names).
+	DefaultMaxConnections      = 100_000
+	DefaultConnectRate         = 2000 // new connections per second, per listener
+	DefaultConnectBurst        = 2000
+	DefaultConnectRatePerIP    = 100 // new connections per second, per source address
+	DefaultConnectBurstPerIP   = 200
+	DefaultMaxSubscriptions    = 10_000 // per client
+	DefaultMaxTopicLength      = 4096   // bytes, names and filters
+	DefaultMaxTopicLevels      = 64
+	DefaultMaxRetainedMessages = 1_000_000
+	DefaultMaxRetainedBytes    = 1 << 30 // topic and payload bytes of retained messages
+	DefaultMaxUserProperties   = 64      // per packet
+	DefaultStuckTimeout        = time.Minute
+	DefaultTopicAliasMaximum   = 64 // inbound aliases per connection (MQTT 5)
+	DefaultOutboundAliases     = 64 // aliases the server assigns per connection (MQTT 5)
+)
+
+// Features are optional capabilities of the server, all available unless
+// listed in [Server.Disable]. What is disabled is advertised to MQTT 5
+// clients in CONNACK, and a client that uses it anyway gets the reason
+// code the specification gives for it.
+type Features uint16
+
+const (
+	// FeatureRetain: retained messages (Retain Available); a PUBLISH or
+	// will with RETAIN is refused with RetainNotSupported (0x9A).
+	FeatureRetain Features = 1 << iota
+	// FeatureWildcards: wildcard subscriptions (Wildcard Subscription
+	// Available); refused with WildcardSubscriptionsNotSupported (0xA2).
+	FeatureWildcards
+	// FeatureShared: shared subscriptions (Shared Subscription Available);
+	// refused with SharedSubscriptionsNotSupported (0x9E).
+	FeatureShared
+	// FeatureSubscriptionIDs: Subscription Identifiers (Subscription
+	// Identifier Available); a SUBSCRIBE with one is a protocol error
+	// (SubscriptionIdentifiersNotSupported, 0xA1).
+	FeatureSubscriptionIDs
+	// FeatureQoS2: QoS 2; without it the Maximum QoS is 1.
+	FeatureQoS2
+	// FeatureQoS1: QoS 1 and 2; without it the Maximum QoS is 0.
+	FeatureQoS1
 )
 
 // QueuePolicy says which message a full offline queue gives up.
@@ -106,6 +148,82 @@ type Server struct {
 	// $SYS/broker/mqttx/ for the rest. A topic is published again only
 	// when its value changed. Zero publishes none.
 	SysInterval time.Duration
+
+	// Protections. Each limit is on by default (the Default… constant of
+	// its name, used when the field is zero); a negative value turns it
+	// off.
+
+	// MaxConnections bounds the connections served at once, counted from
+	// accept. A connection beyond it gets CONNACK QuotaExceeded (MQTT 3.x:
+	// server unavailable) and is closed.
+	MaxConnections int
+	// ConnectRate and ConnectBurst bound the new connections each listener
+	// accepts per second (a token bucket); ConnectRatePerIP and
+	// ConnectBurstPerIP do the same per source address. A connection over
+	// either rate gets CONNACK ConnectionRateExceeded (0x9F; MQTT 3.x:
+	// server unavailable) and is closed.
+	ConnectRate       float64
+	ConnectBurst      int
+	ConnectRatePerIP  float64
+	ConnectBurstPerIP int
+	// MessageRate and MessageBurst bound the PUBLISH packets each client
+	// may send per second. Over the rate a QoS 0 message is dropped and
+	// counted (DropRateLimited), a QoS 1 or 2 message is answered with
+	// QuotaExceeded (0x96 Message rate too high) and not routed; MQTT 3.x
+	// clients, which cannot be told, have it acknowledged and dropped.
+	// Zero means no message rate limit: throughput is bounded by the
+	// receive window and the queues instead.
+	MessageRate  float64
+	MessageBurst int
+	// MaxSubscriptions bounds the subscriptions of one session; a filter
+	// beyond it gets QuotaExceeded (MQTT 3.x: failure) in its SUBACK slot.
+	MaxSubscriptions int
+	// MaxTopicLength (bytes) and MaxTopicLevels bound topic names and
+	// filters. A name over them is refused like an unauthorized one with
+	// TopicNameInvalid (0x90), a filter with TopicFilterInvalid (0x8F).
+	MaxTopicLength int
+	MaxTopicLevels int
+	// MaxRetainedMessages and MaxRetainedBytes (topic and payload bytes)
+	// bound the retained store. A retained PUBLISH that would exceed them
+	// (replacing or clearing one never does) is not routed and is
+	// answered with QuotaExceeded (0x97); counted as DropRetainedLimit.
+	MaxRetainedMessages int
+	MaxRetainedBytes    int64
+	// MaxUserProperties bounds the User Properties of one packet. A
+	// PUBLISH over it is refused with ImplementationSpecificError (0x83,
+	// QoS 0 dropped), a CONNECT gets CONNACK 0x83, any other packet ends
+	// the connection with DISCONNECT 0x83.
+	MaxUserProperties int
+	// StuckTimeout disconnects a connected client whose queue has stayed
+	// full — messages for it being dropped, none taken — for this long
+	// (DISCONNECT QuotaExceeded): a client that stopped reading or
+	// acknowledging.
+	StuckTimeout time.Duration
+
+	// MQTT 5.
+
+	// TopicAliasMaximum is the Topic Alias Maximum advertised to MQTT 5
+	// clients: the aliases each may set on its PUBLISH packets.
+	TopicAliasMaximum int
+	// OutboundAliases bounds the topic aliases the server assigns on the
+	// messages it sends a client, further bounded by the client's own
+	// Topic Alias Maximum. Topics beyond it reuse the least recently
+	// assigned alias.
+	OutboundAliases int
+	// OmitReasonStrings leaves the Reason String out of every packet the
+	// server sends (it may tell more than an operator wants clients to
+	// know).
+	OmitReasonStrings bool
+	// ValidatePayloadFormat checks the payload of every PUBLISH and will
+	// whose Payload Format Indicator is 1: one that is not valid UTF-8 is
+	// refused with PayloadFormatInvalid (0x99).
+	ValidatePayloadFormat bool
+	// ResponseInformation is sent in CONNACK to MQTT 5 clients that ask
+	// for it (Request Response Information 1): the basis of the response
+	// topics they may use.
+	ResponseInformation string
+	// Disable lists optional capabilities the server does not offer.
+	Disable Features
 
 	initOnce sync.Once
 	hooks    *hookSet

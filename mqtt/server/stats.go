@@ -33,12 +33,22 @@ const (
 	DropNotAuthorized
 	// DropRejected: a PublishHook refused the message.
 	DropRejected
+	// DropRateLimited: the publisher was over its MessageRate.
+	DropRateLimited
+	// DropRetainedLimit: storing the retained message would exceed
+	// MaxRetainedMessages or MaxRetainedBytes.
+	DropRetainedLimit
+	// DropInvalid: the message broke a configured rule (MaxTopicLength,
+	// MaxTopicLevels, MaxUserProperties, ValidatePayloadFormat, Maximum
+	// QoS or Retain Available).
+	DropInvalid
 )
 
-const numDropReasons = int(DropRejected) + 1
+const numDropReasons = int(DropInvalid) + 1
 
 var dropNames = [numDropReasons]string{
 	"queue_full", "queue_oldest", "expired", "too_large", "no_subscribers", "not_authorized", "rejected",
+	"rate_limited", "retained_limit", "invalid",
 }
 
 // String returns the reason in snake case ("queue_full"), the form used

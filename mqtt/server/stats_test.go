@@ -87,7 +87,7 @@ func (d *diff) packets(name string, got [16]uint64, want map[packet.Type]uint64)
 	}
 }
 
-func (d *diff) drops(got [7]uint64, want map[server.DropReason]uint64) {
+func (d *diff) drops(got [len(server.Stats{}.Dropped)]uint64, want map[server.DropReason]uint64) {
 	for i := range got {
 		if w := want[server.DropReason(i)]; got[i] != w {
 			*d = append(*d, fmt.Sprintf("Dropped[%v] = %d, want %d", server.DropReason(i), got[i], w))
