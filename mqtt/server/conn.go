@@ -53,6 +53,9 @@ type conn struct {
 	writing   bool   // a writeLoop runs
 	delivered []*Message
 
+	authMethod string       // the CONNECT's Authentication Method, "" for none
+	reauth     AuthExchange // a re-authentication in progress
+
 	normal      bool // DISCONNECT received without will
 	sessionExp0 bool // CONNECT's Session Expiry Interval was 0 [MQTT-3.14.2-2]
 	reasonMu    sync.Mutex
@@ -148,6 +151,16 @@ func (c *conn) terminateWith(d *packet.Disconnect, r DisconnectReason) {
 		d.Properties.Clear(packet.PropSessionExpiry) // [MQTT-3.14.2-2]
 		if !c.problem {
 			d.Properties.ReasonString = ""
+		}
+		if _, err := (&packet.Disconnect{ReasonCode: d.ReasonCode}).Append(nil, mqtt.V5); err != nil {
+			// A code DISCONNECT cannot carry (a CONNACK-only one from an
+			// authentication method, say): the nearest one it can.
+			switch d.ReasonCode {
+			case mqtt.BadUserNameOrPassword, mqtt.BadAuthenticationMethod, mqtt.Banned, mqtt.ClientIdentifierNotValid:
+				d.ReasonCode = mqtt.NotAuthorized
+			default:
+				d.ReasonCode = mqtt.UnspecifiedError
+			}
 		}
 		if b := c.appendFitting(nil, d); len(b) > 0 {
 			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
@@ -438,10 +451,27 @@ func (c *conn) handshake() bool {
 	if c.version == mqtt.V5 && cp.Properties.Has(packet.PropMaximumPacketSize) {
 		c.maxOut = int(cp.Properties.MaximumPacketSize) // for a refusing CONNACK too
 	}
-	if cp.Properties.AuthMethod != "" {
-		// No authentication method is built in; the client is told so
-		// and the connection closed [MQTT-4.12.0-1].
-		return refuse(mqtt.BadAuthenticationMethod, "unsupported authentication method "+strconv.Quote(cp.Properties.AuthMethod))
+	if method := cp.Properties.AuthMethod; method != "" {
+		am := srv.hooks.method(method)
+		if am == nil {
+			// [MQTT-4.12.0-1]
+			return refuse(mqtt.BadAuthenticationMethod, "unsupported authentication method "+strconv.Quote(method))
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		data, code, why, gone := c.authenticate(ctx, am.StartAuth(c.client, cp), method, cp.Properties.AuthData)
+		cancel()
+		switch {
+		case gone:
+			c.logger().Info("enhanced authentication abandoned", "method", method, "reason", why)
+			return false
+		case code != mqtt.Success:
+			return refuse(code, why)
+		}
+		c.authMethod = method
+		ack.Properties.AuthMethod = method // [MQTT-4.12.0-5]
+		if len(data) > 0 {
+			ack.Properties.AuthData = data
+		}
 	}
 
 	if len(srv.hooks.auth) > 0 {
@@ -520,6 +550,64 @@ func (c *conn) handshake() bool {
 		h.OnConnect(c.client, present)
 	}
 	return true
+}
+
+// authenticate runs an enhanced authentication exchange during CONNECT:
+// the method's answers go out as AUTH Continue authentication
+// [MQTT-4.12.0-2] until it accepts or refuses. It returns the data for the
+// CONNACK with Success, or the refusing code with why; gone means the
+// connection failed or the client gave up, with nothing more to send.
+func (c *conn) authenticate(ctx context.Context, ex AuthExchange, method string, data []byte) (out []byte, code mqtt.ReasonCode, why string, gone bool) {
+	c.r.Version = mqtt.V5
+	for {
+		out, code = ex.Next(ctx, data)
+		switch {
+		case code == mqtt.Success:
+			return out, code, "", false
+		case code != mqtt.ContinueAuthentication:
+			if !code.IsError() {
+				code = mqtt.NotAuthorized
+			}
+			return nil, code, "refused by authentication method " + strconv.Quote(method), false
+		case ctx.Err() != nil:
+			return nil, 0, "no answer within the connect timeout", true
+		}
+		a := packet.Auth{ReasonCode: mqtt.ContinueAuthentication}
+		a.Properties.AuthMethod = method // [MQTT-4.12.0-5]
+		if len(out) > 0 {
+			a.Properties.AuthData = out
+		}
+		b := c.appendFitting(nil, &a)
+		c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+		n, err := c.nc.Write(b)
+		c.st.wrote(b, n, true)
+		if err != nil {
+			return nil, 0, err.Error(), true
+		}
+		p, err := c.r.ReadPacket()
+		if err != nil {
+			var perr *mqtt.Error
+			if errors.As(err, &perr) {
+				return nil, perr.Code, perr.Reason, false
+			}
+			return nil, 0, err.Error(), true
+		}
+		c.st.pktIn[p.Type()].Add(1)
+		switch p := p.(type) {
+		case *packet.Auth:
+			if p.ReasonCode != mqtt.ContinueAuthentication { // [MQTT-4.12.0-3]
+				return nil, mqtt.ProtocolError, "AUTH during CONNECT with reason code " + p.ReasonCode.String(), false
+			}
+			if p.Properties.AuthMethod != method { // [MQTT-4.12.0-5]
+				return nil, mqtt.ProtocolError, "AUTH with another Authentication Method", false
+			}
+			data = p.Properties.AuthData
+		case *packet.Disconnect:
+			return nil, 0, "client sent DISCONNECT during authentication", true
+		default:
+			return nil, mqtt.ProtocolError, p.Type().String() + " before authentication completed", false
+		}
+	}
 }
 
 func newClientID() string {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -34,10 +35,55 @@ func (c *conn) handle(p packet.Packet) error {
 	case *packet.Connect:
 		return mqtt.Protocol(rule(c.version, "MQTT-3.1.0-2", "MQTT-3.1.0-2"), "second CONNECT")
 	case *packet.Auth:
-		return mqtt.Protocol("", "AUTH without an Authentication Method in CONNECT")
+		return c.onAuth(p)
 	default:
 		return mqtt.Protocol("", p.Type().String()+" sent by a client")
 	}
+	return nil
+}
+
+// onAuth runs a re-authentication [MQTT-4.12.1-1]. Other packets may come
+// and go while it is in progress; a failure ends the connection with
+// DISCONNECT [MQTT-4.12.1-2].
+func (c *conn) onAuth(p *packet.Auth) error {
+	if c.authMethod == "" {
+		return mqtt.Protocol("MQTT-4.12.0-7", "AUTH without an Authentication Method in CONNECT")
+	}
+	if p.Properties.AuthMethod != c.authMethod {
+		return mqtt.Protocol("MQTT-4.12.1-1", "AUTH with another Authentication Method than CONNECT's")
+	}
+	switch {
+	case p.ReasonCode == mqtt.ReAuthenticate && c.reauth == nil:
+		am := c.srv.hooks.method(c.authMethod)
+		if am == nil {
+			return &mqtt.Error{Code: mqtt.BadAuthenticationMethod, Reason: "authentication method no longer offered"}
+		}
+		c.reauth = am.StartAuth(c.client, nil)
+	case p.ReasonCode == mqtt.ContinueAuthentication && c.reauth != nil:
+	default:
+		return mqtt.Protocol("MQTT-4.12.0-3", "AUTH "+p.ReasonCode.String()+" out of turn")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.srv.connectTimeout())
+	out, code := c.reauth.Next(ctx, p.Properties.AuthData)
+	cancel()
+	a := packet.Auth{ReasonCode: code}
+	a.Properties.AuthMethod = c.authMethod
+	if len(out) > 0 {
+		a.Properties.AuthData = out
+	}
+	switch code {
+	case mqtt.ContinueAuthentication:
+	case mqtt.Success:
+		c.reauth = nil
+		c.logger().Info("re-authenticated", "method", c.authMethod)
+	default:
+		c.reauth = nil
+		if !code.IsError() {
+			code = mqtt.NotAuthorized
+		}
+		return &mqtt.Error{Code: code, Reason: "re-authentication failed"}
+	}
+	c.queue(&a)
 	return nil
 }
 

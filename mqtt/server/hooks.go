@@ -245,6 +245,7 @@ type hookSet struct {
 	expired     []SessionExpiredHook
 	delivered   []DeliveredHook
 	acked       []AckedHook
+	methods     []AuthMethod
 }
 
 func newHookSet(hs []Hook) *hookSet {
@@ -259,6 +260,7 @@ func newHookSet(hs []Hook) *hookSet {
 		expired:     hooksOf[SessionExpiredHook](hs),
 		delivered:   hooksOf[DeliveredHook](hs),
 		acked:       hooksOf[AckedHook](hs),
+		methods:     hooksOf[AuthMethod](hs),
 	}
 }
 
@@ -280,6 +282,16 @@ func (h *hookSet) authenticate(ctx context.Context, c *Client, p *packet.Connect
 		}
 	}
 	return mqtt.Success
+}
+
+// method returns the first hook offering the authentication method.
+func (h *hookSet) method(name string) AuthMethod {
+	for _, m := range h.methods {
+		if m.Method() == name {
+			return m
+		}
+	}
+	return nil
 }
 
 func (h *hookSet) allowed(c *Client, a Access, topic string) bool {
@@ -340,6 +352,7 @@ type AuthExchange interface {
 	// code: ContinueAuthentication sends AUTH and waits for the client's
 	// next step, Success accepts (the data goes in CONNACK, or in AUTH
 	// Success after a re-authentication), any error code refuses.
-	// ctx ends with the CONNECT timeout.
+	// ctx ends with the CONNECT timeout. data is valid only during the
+	// call.
 	Next(ctx context.Context, data []byte) ([]byte, mqtt.ReasonCode)
 }
