@@ -53,6 +53,9 @@ type conn struct {
 	writing   bool   // a writeLoop runs
 	delivered []*Message
 
+	aliasIn    []string     // inbound Topic Alias → topic name, by alias-1; reader goroutine only
+	aliasInMax int          // the Topic Alias Maximum sent in CONNACK
+	aliasOut   aliases      // outbound, guarded by s.mu
 	authMethod string       // the CONNECT's Authentication Method, "" for none
 	reauth     AuthExchange // a re-authentication in progress
 
@@ -528,6 +531,9 @@ func (c *conn) handshake() bool {
 		if cp.Properties.Has(packet.PropMaximumPacketSize) {
 			c.maxOut = int(cp.Properties.MaximumPacketSize)
 		}
+		c.aliasInMax = srv.topicAliasMaximum()
+		ack.Properties.TopicAliasMaximum = uint16(c.aliasInMax)
+		c.aliasOut.max = min(srv.outboundAliases(), int(cp.Properties.TopicAliasMaximum)) // [MQTT-3.3.2-11]
 		c.problem = !cp.Properties.Has(packet.PropRequestProblemInfo) || cp.Properties.RequestProblemInfo == 1
 	} else if !cp.CleanStart {
 		if srv.PersistentSessionExpiry > 0 {
@@ -724,9 +730,10 @@ func (s *session) resendLocked(c *conn, b []byte) []byte {
 			b, _ = rel.Append(b, c.version)
 			continue
 		}
-		nb, err := e.m.appendPublish(b, c.version, e.qos, e.retain, true, e.id, e.ids, now)
+		nb, use, err := c.appendPublish(b, &e, e.id, true, now)
 		if err == nil {
 			b = nb
+			c.aliasOut.commit(e.m.Topic, use)
 		}
 	}
 	return b
@@ -911,7 +918,7 @@ func (c *conn) fillLocked(b []byte) []byte {
 			id = s.allocIDLocked()
 		}
 		start := len(b)
-		nb, err := e.m.appendPublish(b, c.version, e.qos, e.retain, false, id, e.ids, now)
+		nb, use, err := c.appendPublish(b, e, id, false, now)
 		if err != nil || (c.maxOut > 0 && len(nb)-start > c.maxOut) {
 			// Too large for the client's Maximum Packet Size: dropped as
 			// if sent [MQTT-3.1.2-25].
@@ -923,6 +930,7 @@ func (c *conn) fillLocked(b []byte) []byte {
 			continue
 		}
 		b = nb
+		c.aliasOut.commit(e.m.Topic, use)
 		if e.qos > 0 {
 			x := *e
 			x.id = id
@@ -942,4 +950,66 @@ func (c *conn) fillLocked(b []byte) []byte {
 		s.wakeLocked()
 	}
 	return b
+}
+
+// aliases are the Topic Aliases the server assigns on a connection
+// [MQTT-3.3.2-7]: up to max, after which the least recently assigned one
+// is given to the next new topic.
+type aliases struct {
+	max    int
+	byName map[string]uint16
+	names  []string // by alias-1
+	next   int      // the alias-1 reassigned next, once all are in use
+}
+
+// aliasUse is how one PUBLISH uses an alias: alias 0 for none; assign when
+// it sets the alias to its topic.
+type aliasUse struct {
+	alias  uint16
+	assign bool
+}
+
+// use picks the alias for topic, assigned only by commit once the PUBLISH
+// is really sent.
+func (a *aliases) use(topic string) aliasUse {
+	if a.max == 0 {
+		return aliasUse{}
+	}
+	if id, ok := a.byName[topic]; ok {
+		return aliasUse{alias: id}
+	}
+	if len(a.names) < a.max {
+		return aliasUse{alias: uint16(len(a.names) + 1), assign: true}
+	}
+	return aliasUse{alias: uint16(a.next + 1), assign: true}
+}
+
+func (a *aliases) commit(topic string, u aliasUse) {
+	if !u.assign {
+		return
+	}
+	if a.byName == nil {
+		a.byName = make(map[string]uint16)
+	}
+	i := int(u.alias) - 1
+	if i < len(a.names) {
+		delete(a.byName, a.names[i])
+		a.names[i] = topic
+		a.next = (i + 1) % a.max
+	} else {
+		a.names = append(a.names, topic)
+	}
+	a.byName[topic] = u.alias
+}
+
+// appendPublish encodes a message for this connection: with a Topic Alias
+// when the client accepts them.
+func (c *conn) appendPublish(b []byte, e *outMsg, id uint16, dup bool, now time.Time) ([]byte, aliasUse, error) {
+	u := c.aliasOut.use(e.m.Topic)
+	if u.alias == 0 {
+		nb, err := e.m.appendPublish(b, c.version, e.qos, e.retain, dup, id, e.ids, now)
+		return nb, u, err
+	}
+	nb, err := e.m.appendAliased(b, e.qos, e.retain, dup, id, e.ids, now, u.alias, u.assign)
+	return nb, u, err
 }

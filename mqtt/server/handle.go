@@ -112,10 +112,24 @@ func (c *conn) onPublish(p *packet.Publish) error {
 	if len(p.Payload) > 8<<10 {
 		c.big = true
 	}
+	name := p.Topic
 	if c.version == mqtt.V5 {
-		if p.Properties.Has(packet.PropTopicAlias) {
-			// Topic Alias Maximum is 0 in our CONNACK [MQTT-3.2.2-17].
-			return &mqtt.Error{Code: mqtt.TopicAliasInvalid, Rule: "MQTT-3.2.2-17", Reason: "Topic Alias sent, none allowed"}
+		if alias := int(p.Properties.TopicAlias); alias != 0 {
+			if alias > c.aliasInMax {
+				return &mqtt.Error{Code: mqtt.TopicAliasInvalid, Rule: "MQTT-3.3.2-9", Reason: "Topic Alias " + itoa(uint64(alias)) + " over the Topic Alias Maximum " + itoa(uint64(c.aliasInMax))}
+			}
+			if name == "" {
+				if alias > len(c.aliasIn) || c.aliasIn[alias-1] == "" {
+					return mqtt.Protocol("", "Topic Alias "+itoa(uint64(alias))+" used before it was set")
+				}
+				name = c.aliasIn[alias-1]
+			} else {
+				// Set, or replaced [MQTT-3.3.2-12].
+				if alias > len(c.aliasIn) {
+					c.aliasIn = append(c.aliasIn, make([]string, alias-len(c.aliasIn))...)
+				}
+				c.aliasIn[alias-1] = name
+			}
 		}
 		if len(p.Properties.SubscriptionIDs) > 0 {
 			return mqtt.Protocol("MQTT-3.3.4-6", "PUBLISH from a client carries a Subscription Identifier")
@@ -137,7 +151,7 @@ func (c *conn) onPublish(p *packet.Publish) error {
 		}
 	}
 
-	m := &Message{Topic: p.Topic, QoS: p.QoS, Retain: p.Retain, Publisher: c.client.id}
+	m := &Message{Topic: name, QoS: p.QoS, Retain: p.Retain, Publisher: c.client.id}
 	m.Payload = append(make([]byte, 0, len(p.Payload)), p.Payload...)
 	if c.version == mqtt.V5 && !p.Properties.Empty() {
 		m.Properties = forwardable(&p.Properties)
@@ -152,7 +166,7 @@ func (c *conn) onPublish(p *packet.Publish) error {
 		code = srv.hooks.onPublish(c.client, m)
 		// The codec checked the topic as received; check it again only
 		// when a hook changed it.
-		if code == mqtt.Success && m.Topic != p.Topic && topic.ValidateNameFor(c.version, m.Topic) != nil {
+		if code == mqtt.Success && m.Topic != name && topic.ValidateNameFor(c.version, m.Topic) != nil {
 			code = mqtt.TopicNameInvalid
 		}
 		if code != mqtt.Success {

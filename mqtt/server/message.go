@@ -138,7 +138,17 @@ func (m *Message) appendPublish(b []byte, v mqtt.Version, qos mqtt.QoS, retain, 
 		}
 		return b, nil
 	}
-	p := packet.Publish{Dup: dup, QoS: qos, Retain: retain, Topic: m.Topic, PacketID: id, Payload: m.Payload, Properties: m.Properties}
+	return m.appendAliased(b, qos, retain, dup, id, ids, now, 0, true)
+}
+
+// appendAliased encodes the message for MQTT 5 with Topic Alias alias (0
+// for none), and with the topic name only when withTopic is set.
+func (m *Message) appendAliased(b []byte, qos mqtt.QoS, retain, dup bool, id uint16, ids []uint32, now time.Time, alias uint16, withTopic bool) ([]byte, error) {
+	p := packet.Publish{Dup: dup, QoS: qos, Retain: retain, PacketID: id, Payload: m.Payload, Properties: m.Properties}
+	if withTopic {
+		p.Topic = m.Topic
+	}
+	p.Properties.TopicAlias = alias
 	if m.expires != 0 {
 		left, ok := m.remaining(now)
 		if !ok {
@@ -148,7 +158,7 @@ func (m *Message) appendPublish(b []byte, v mqtt.Version, qos mqtt.QoS, retain, 
 		p.Properties.Set(packet.PropMessageExpiry)
 	}
 	p.Properties.SubscriptionIDs = ids // [MQTT-3.3.4-3]
-	return p.Append(b, v)
+	return p.Append(b, mqtt.V5)
 }
 
 func (m *Message) encode(v mqtt.Version, qos mqtt.QoS, retain bool) *encoded {

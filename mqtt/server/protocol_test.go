@@ -305,9 +305,9 @@ func TestProtocolViolationsV5(t *testing.T) {
 		send func(c *client)
 		code mqtt.ReasonCode
 	}{
-		{"topic alias", func(c *client) {
+		{"topic alias over the maximum", func(c *client) {
 			p := &packet.Publish{Topic: "a", Payload: []byte("x")}
-			p.Properties.TopicAlias = 1
+			p.Properties.TopicAlias = server.DefaultTopicAliasMaximum + 1
 			c.send(p)
 		}, mqtt.TopicAliasInvalid},
 		{"QoS 3", func(c *client) { c.sendRaw([]byte{0x36, 0x05, 0, 1, 'a', 0, 1}) }, mqtt.MalformedPacket},

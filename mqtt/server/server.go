@@ -325,6 +325,26 @@ func (s *Server) receiveMaximum() uint16 {
 	return DefaultReceiveMaximum
 }
 
+// limit is a protection's value: v, its default when zero, none (0) when
+// negative.
+func limit(v, def int) int {
+	switch {
+	case v > 0:
+		return v
+	case v == 0:
+		return def
+	}
+	return 0
+}
+
+func (s *Server) topicAliasMaximum() int {
+	return min(limit(s.TopicAliasMaximum, DefaultTopicAliasMaximum), 65535)
+}
+
+func (s *Server) outboundAliases() int {
+	return min(limit(s.OutboundAliases, DefaultOutboundAliases), 65535)
+}
+
 func orDefault(d, def time.Duration) time.Duration {
 	if d > 0 {
 		return d

@@ -406,7 +406,7 @@ func TestServing(t *testing.T) {
 }
 
 func TestDropReasonString(t *testing.T) {
-	want := []string{"queue_full", "queue_oldest", "expired", "too_large", "no_subscribers", "not_authorized", "rejected"}
+	want := []string{"queue_full", "queue_oldest", "expired", "too_large", "no_subscribers", "not_authorized", "rejected", "rate_limited", "retained_limit", "invalid"}
 	var st server.Stats
 	if len(st.Dropped) != len(want) {
 		t.Fatalf("%d drop reasons, want %d", len(st.Dropped), len(want))

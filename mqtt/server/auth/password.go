@@ -153,7 +153,18 @@ func ParsePasswords(r io.Reader, name string) (map[string]string, error) {
 }
 
 // Authenticate implements [server.Authenticator].
+//
+// A CONNECT with an Authentication Method is accepted without a password
+// check: the server calls Authenticators for such a CONNECT only after an
+// [server.AuthMethod] hook offering that method (a [SCRAM], say) has
+// completed its exchange with Success, so the client has already proven
+// who it is, and it sent no password to check. A server without such a
+// hook refuses the CONNECT with BadAuthenticationMethod before any
+// Authenticator runs.
 func (p *Passwords) Authenticate(_ context.Context, c *server.Client, connect *packet.Connect, _ *packet.Connack) mqtt.ReasonCode {
+	if connect.Properties.AuthMethod != "" {
+		return mqtt.Success
+	}
 	if !connect.UsernameFlag {
 		anon := p.AllowAnonymous
 		if p.Anonymous != nil {

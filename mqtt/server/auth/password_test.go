@@ -187,3 +187,27 @@ func TestReadsMosquittoPasswdFiles(t *testing.T) {
 		}
 	}
 }
+
+// A CONNECT with an Authentication Method reaches the Authenticators only
+// after the method accepted it: no password is checked, whatever the
+// User Name, and none is needed.
+func TestPasswordsPassEnhancedAuthentication(t *testing.T) {
+	p, err := NewPasswords(strings.NewReader("alice:"+vector7+"\n"), "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*packet.Connect{
+		{Version: mqtt.V5, UsernameFlag: true, Username: "alice"},
+		{Version: mqtt.V5, UsernameFlag: true, Username: "mallory", PasswordFlag: true, Password: []byte("nope")},
+		{Version: mqtt.V5},
+	} {
+		c.Properties.AuthMethod = SCRAMSHA256
+		if got := p.Authenticate(context.Background(), nil, c, nil); got != mqtt.Success {
+			t.Errorf("user %q with method %s: %v, want Success", c.Username, c.Properties.AuthMethod, got)
+		}
+	}
+	// Without a method the same CONNECTs are checked as before.
+	if got := p.Authenticate(context.Background(), nil, &packet.Connect{Version: mqtt.V5, UsernameFlag: true, Username: "mallory", Password: []byte("nope")}, nil); got != mqtt.BadUserNameOrPassword {
+		t.Errorf("without a method: %v, want BadUserNameOrPassword", got)
+	}
+}
