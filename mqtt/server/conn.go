@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/mqttx/mqttx/mqtt"
 	"github.com/mqttx/mqttx/mqtt/packet"
 	"github.com/mqttx/mqttx/mqtt/topic"
@@ -53,11 +55,15 @@ type conn struct {
 	writing   bool   // a writeLoop runs
 	delivered []*Message
 
-	aliasIn    []string     // inbound Topic Alias → topic name, by alias-1; reader goroutine only
-	aliasInMax int          // the Topic Alias Maximum sent in CONNACK
-	aliasOut   aliases      // outbound, guarded by s.mu
-	authMethod string       // the CONNECT's Authentication Method, "" for none
-	reauth     AuthExchange // a re-authentication in progress
+	limited    bool            // a PUBLISH over the message rate was logged
+	refuse     mqtt.ReasonCode // not Success: the CONNECT is refused with it (admitLocked)
+	rate       *rate.Limiter   // PUBLISH rate, nil for none
+	fullSince  time.Time       // guarded by s.mu: when the queue was last found full and dropping; zero when it is not
+	aliasIn    []string        // inbound Topic Alias → topic name, by alias-1; reader goroutine only
+	aliasInMax int             // the Topic Alias Maximum sent in CONNACK
+	aliasOut   aliases         // outbound, guarded by s.mu
+	authMethod string          // the CONNECT's Authentication Method, "" for none
+	reauth     AuthExchange    // a re-authentication in progress
 
 	normal      bool // DISCONNECT received without will
 	sessionExp0 bool // CONNECT's Session Expiry Interval was 0 [MQTT-3.14.2-2]
@@ -75,6 +81,10 @@ var (
 )
 
 const batchMax = 64 << 10 // bytes gathered into one write
+
+// refuseWait bounds the wait for the CONNECT of a connection that is to be
+// refused (over MaxConnections or a connection rate).
+const refuseWait = 2 * time.Second
 
 // busyWait is the longest wait for input after which a connection still
 // counts as busy and keeps its read buffer.
@@ -381,6 +391,12 @@ func (s *Server) fireWill(sess *session, gen uint64) {
 func (c *conn) handshake() bool {
 	srv := c.srv
 	deadline := time.Now().Add(srv.connectTimeout())
+	if c.refuse != mqtt.Success {
+		// Refused already: wait only briefly for the CONNECT to answer.
+		if d := time.Now().Add(refuseWait); d.Before(deadline) {
+			deadline = d
+		}
+	}
 	c.nc.SetReadDeadline(deadline) // CONNECT timeout
 	var tlsState *tls.ConnectionState
 	if tc, ok := c.nc.(*tls.Conn); ok {
@@ -450,6 +466,16 @@ func (c *conn) handshake() bool {
 		}
 		id, assigned = newClientID(), true // [MQTT-3.1.3-6] [MQTT-3.2.2-16]
 	}
+	switch c.refuse {
+	case mqtt.Success:
+	case mqtt.QuotaExceeded:
+		return refuse(c.refuse, "too many connections (MaxConnections "+itoa(uint64(srv.maxConnections()))+")")
+	default:
+		return refuse(c.refuse, "connection rate exceeded")
+	}
+	if max := srv.maxUserProperties(); max > 0 && len(cp.Properties.User) > max {
+		return refuse(mqtt.ImplementationSpecificError, "CONNECT with more than "+itoa(uint64(max))+" User Properties")
+	}
 	c.client = &Client{id: id, username: cp.Username, version: c.version, remote: c.nc.RemoteAddr(), tlsState: tlsState, listener: c.listener, conn: c, assignedID: assigned}
 	if c.version == mqtt.V5 && cp.Properties.Has(packet.PropMaximumPacketSize) {
 		c.maxOut = int(cp.Properties.MaximumPacketSize) // for a refusing CONNACK too
@@ -489,6 +515,15 @@ func (c *conn) handshake() bool {
 	var will *Message
 	var willDelay time.Duration
 	if w := cp.Will; w != nil {
+		switch {
+		case w.QoS > srv.maxQoS():
+			return refuse(mqtt.QoSNotSupported, "will QoS over the Maximum QoS") // [MQTT-3.2.2-12]
+		case w.Retain && !srv.has(FeatureRetain):
+			return refuse(mqtt.RetainNotSupported, "will with RETAIN, retained messages disabled") // [MQTT-3.2.2-13]
+		}
+		if code, why := srv.checkMessage(w.Topic, w.Payload, &w.Properties); code != mqtt.Success {
+			return refuse(code, "will: "+why)
+		}
 		if !srv.hooks.allowed(c.client, AccessPublish, w.Topic) {
 			return refuse(mqtt.NotAuthorized, "will topic not authorized")
 		}
@@ -531,6 +566,10 @@ func (c *conn) handshake() bool {
 		if cp.Properties.Has(packet.PropMaximumPacketSize) {
 			c.maxOut = int(cp.Properties.MaximumPacketSize)
 		}
+		srv.advertise(&ack.Properties)
+		if cp.Properties.RequestResponseInfo == 1 && srv.ResponseInformation != "" {
+			ack.Properties.ResponseInfo = srv.ResponseInformation // never unasked [MQTT-3.1.2-28]
+		}
 		c.aliasInMax = srv.topicAliasMaximum()
 		ack.Properties.TopicAliasMaximum = uint16(c.aliasInMax)
 		c.aliasOut.max = min(srv.outboundAliases(), int(cp.Properties.TopicAliasMaximum)) // [MQTT-3.3.2-11]
@@ -542,6 +581,7 @@ func (c *conn) handshake() bool {
 			never = true
 		}
 	}
+	c.rate = srv.messageLimiter()
 	c.keepAlive = time.Duration(ka) * time.Second
 	c.heard = true // the keep alive counts from the CONNECT
 	c.nc.SetReadDeadline(time.Time{})
@@ -947,6 +987,7 @@ func (c *conn) fillLocked(b []byte) []byte {
 		popped = true
 	}
 	if popped {
+		c.fullSince = time.Time{}
 		s.wakeLocked()
 	}
 	return b

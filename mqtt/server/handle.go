@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mqttx/mqttx/mqtt"
@@ -13,6 +14,11 @@ import (
 // handle acts on one packet of an accepted connection. A returned
 // *mqtt.Error ends the connection with its reason code.
 func (c *conn) handle(p packet.Packet) error {
+	if c.version == mqtt.V5 {
+		if max := c.srv.maxUserProperties(); max > 0 && len(userPropertiesOf(p)) > max {
+			return &mqtt.Error{Code: mqtt.ImplementationSpecificError, Reason: p.Type().String() + " with more than " + itoa(uint64(max)) + " User Properties"}
+		}
+	}
 	switch p := p.(type) {
 	case *packet.Publish:
 		return c.onPublish(p)
@@ -135,6 +141,12 @@ func (c *conn) onPublish(p *packet.Publish) error {
 			return mqtt.Protocol("MQTT-3.3.4-6", "PUBLISH from a client carries a Subscription Identifier")
 		}
 	}
+	if p.QoS > srv.maxQoS() {
+		return &mqtt.Error{Code: mqtt.QoSNotSupported, Rule: "MQTT-3.2.2-11", Reason: "PUBLISH QoS " + p.QoS.String() + " over the Maximum QoS"}
+	}
+	if p.Retain && !srv.has(FeatureRetain) {
+		return &mqtt.Error{Code: mqtt.RetainNotSupported, Rule: "MQTT-3.2.2-14", Reason: "PUBLISH with RETAIN; retained messages are not available"}
+	}
 	if p.QoS == mqtt.QoS2 {
 		s.mu.Lock()
 		dup := slices.Contains(s.incoming, p.PacketID)
@@ -151,13 +163,36 @@ func (c *conn) onPublish(p *packet.Publish) error {
 		}
 	}
 
-	m := &Message{Topic: name, QoS: p.QoS, Retain: p.Retain, Publisher: c.client.id}
-	m.Payload = append(make([]byte, 0, len(p.Payload)), p.Payload...)
-	if c.version == mqtt.V5 && !p.Properties.Empty() {
-		m.Properties = forwardable(&p.Properties)
+	if c.rate != nil && !c.rate.Allow() {
+		c.st.drop(DropRateLimited)
+		if p.QoS > 0 {
+			// Not acknowledged: the client sends it again after
+			// reconnecting, so nothing it was told is delivered is lost.
+			return &mqtt.Error{Code: mqtt.MessageRateTooHigh, Reason: "QoS " + p.QoS.String() + " PUBLISH over the message rate"}
+		}
+		if !c.limited {
+			c.limited = true
+			c.logger().Info("QoS 0 PUBLISH over the message rate; dropping (each one logged at debug level)", "rate", srv.MessageRate)
+		} else {
+			c.logger().Debug("QoS 0 PUBLISH over the message rate", "topic", name)
+		}
+		return nil
 	}
-	code := mqtt.Success
+	code, why := srv.checkMessage(name, p.Payload, &p.Properties)
+	if code != mqtt.Success {
+		c.st.drop(DropInvalid)
+		c.logger().Info("PUBLISH refused", "topic", name, "code", code.String(), "reason", why)
+	}
+	var m *Message
+	if code == mqtt.Success {
+		m = &Message{Topic: name, QoS: p.QoS, Retain: p.Retain, Publisher: c.client.id}
+		m.Payload = append(make([]byte, 0, len(p.Payload)), p.Payload...)
+		if c.version == mqtt.V5 && !p.Properties.Empty() {
+			m.Properties = forwardable(&p.Properties)
+		}
+	}
 	switch {
+	case code != mqtt.Success:
 	case !srv.hooks.allowed(c.client, AccessPublish, m.Topic):
 		code = mqtt.NotAuthorized
 		c.st.drop(DropNotAuthorized)
@@ -172,6 +207,11 @@ func (c *conn) onPublish(p *packet.Publish) error {
 		if code != mqtt.Success {
 			c.st.drop(DropRejected)
 		}
+	}
+	if code == mqtt.Success && m.Retain && !srv.retainRoom(m) {
+		code = mqtt.QuotaExceeded
+		c.st.drop(DropRetainedLimit)
+		c.logger().Info("retained PUBLISH refused: the retained store is full", "topic", m.Topic)
 	}
 	if code == mqtt.Success {
 		if m.Properties.Has(packet.PropMessageExpiry) {
@@ -269,6 +309,9 @@ func (c *conn) onSubscribe(p *packet.Subscribe) error {
 	var subID uint32
 	if c.version == mqtt.V5 && len(p.Properties.SubscriptionIDs) > 0 {
 		subID = p.Properties.SubscriptionIDs[0]
+		if !srv.has(FeatureSubscriptionIDs) {
+			return &mqtt.Error{Code: mqtt.SubscriptionIdentifiersNotSupported, Reason: "SUBSCRIBE with a Subscription Identifier; none are available"}
+		}
 	}
 	codes := make([]mqtt.ReasonCode, len(p.Subscriptions))
 	var work []retainedWork
@@ -306,6 +349,10 @@ func (c *conn) subscribeOne(sub *packet.Subscription, subID uint32) (mqtt.Reason
 		c.logger().Info("SUBSCRIBE with an invalid filter", "filter", sub.Filter, "err", err)
 		return mqtt.TopicFilterInvalid, nil, nil // 0x80 below MQTT 5 [MQTT-3.9.3-2]
 	}
+	if why := srv.topicOver(sub.Filter); why != "" {
+		c.logger().Info("SUBSCRIBE refused", "filter", sub.Filter, "reason", "topic filter "+why)
+		return mqtt.TopicFilterInvalid, nil, nil
+	}
 	group, inner := "", sub.Filter
 	if v == mqtt.V5 {
 		g, in, shared, err := topic.ParseShared(sub.Filter)
@@ -316,8 +363,14 @@ func (c *conn) subscribeOne(sub *packet.Subscription, subID uint32) (mqtt.Reason
 			if sub.NoLocal {
 				return 0, nil, mqtt.Protocol("MQTT-3.8.3-4", "No Local on a shared subscription")
 			}
+			if !srv.has(FeatureShared) {
+				return mqtt.SharedSubscriptionsNotSupported, nil, nil
+			}
 			group, inner = g, in
 		}
+	}
+	if !srv.has(FeatureWildcards) && strings.ContainsAny(inner, "+#") {
+		return mqtt.WildcardSubscriptionsNotSupported, nil, nil
 	}
 	if !srv.hooks.allowed(c.client, AccessSubscribe, sub.Filter) {
 		return mqtt.NotAuthorized, nil, nil
@@ -326,7 +379,7 @@ func (c *conn) subscribeOne(sub *packet.Subscription, subID uint32) (mqtt.Reason
 	if grant.IsError() {
 		return grant, nil, nil
 	}
-	qos := min(sub.QoS, mqtt.QoS(grant))
+	qos := min(sub.QoS, mqtt.QoS(grant), srv.maxQoS()) // [MQTT-3.2.2-10]
 	st := StoredSubscription{Filter: sub.Filter, QoS: qos, NoLocal: sub.NoLocal, RetainAsPublished: sub.RetainAsPublished, RetainHandling: sub.RetainHandling, ID: subID}
 	if v != mqtt.V5 {
 		st.NoLocal, st.RetainAsPublished, st.RetainHandling, st.ID = false, false, 0, 0
@@ -340,6 +393,13 @@ func (c *conn) subscribeOne(sub *packet.Subscription, subID uint32) (mqtt.Reason
 	if s.ended || s.c != c {
 		s.mu.Unlock()
 		return mqtt.UnspecifiedError, nil, nil
+	}
+	if max := srv.maxSubscriptions(); max > 0 && len(s.subs) >= max {
+		if _, replace := s.subs[sub.Filter]; !replace {
+			s.mu.Unlock()
+			c.logger().Info("SUBSCRIBE refused: too many subscriptions", "filter", sub.Filter, "max", max)
+			return mqtt.QuotaExceeded, nil, nil
+		}
 	}
 	if s.subs == nil {
 		s.subs = make(map[string]*subRecord)

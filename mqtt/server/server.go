@@ -167,12 +167,14 @@ type Server struct {
 	ConnectRatePerIP  float64
 	ConnectBurstPerIP int
 	// MessageRate and MessageBurst bound the PUBLISH packets each client
-	// may send per second. Over the rate a QoS 0 message is dropped and
-	// counted (DropRateLimited), a QoS 1 or 2 message is answered with
-	// QuotaExceeded (0x96 Message rate too high) and not routed; MQTT 3.x
-	// clients, which cannot be told, have it acknowledged and dropped.
-	// Zero means no message rate limit: throughput is bounded by the
-	// receive window and the queues instead.
+	// may send per second (a token bucket; MessageBurst defaults to the
+	// rate). Over the rate a QoS 0 message is dropped and counted
+	// (DropRateLimited); a QoS 1 or 2 message ends the connection with
+	// DISCONNECT MessageRateTooHigh (0x96; MQTT 3.x: closed) without
+	// being acknowledged, so the client sends it again once reconnected
+	// and nothing it was told is delivered is lost. Zero means no message
+	// rate limit: throughput is bounded by the receive window and the
+	// queues instead.
 	MessageRate  float64
 	MessageBurst int
 	// MaxSubscriptions bounds the subscriptions of one session; a filter
@@ -183,8 +185,8 @@ type Server struct {
 	// TopicNameInvalid (0x90), a filter with TopicFilterInvalid (0x8F).
 	MaxTopicLength int
 	MaxTopicLevels int
-	// MaxRetainedMessages and MaxRetainedBytes (topic and payload bytes)
-	// bound the retained store. A retained PUBLISH that would exceed them
+	// MaxRetainedMessages and MaxRetainedBytes (payload bytes, as
+	// Stats.RetainedBytes counts them) bound the retained store. A retained PUBLISH that would exceed them
 	// (replacing or clearing one never does) is not routed and is
 	// answered with QuotaExceeded (0x97); counted as DropRetainedLimit.
 	MaxRetainedMessages int
@@ -247,6 +249,7 @@ type Server struct {
 	wg        sync.WaitGroup // connection goroutines
 
 	results sync.Pool // *topic.Result for publishes not made by a connection
+	limits  limiters  // guarded by mu
 
 	// Statistics (stats.go). acc counts what the server does on its own;
 	// connections count into shards, each shared by many connections.
@@ -464,6 +467,7 @@ func (s *Server) newConn(nc net.Conn, listener string) *conn {
 		return nil
 	}
 	c := &conn{srv: s, nc: nc, listener: listener, done: make(chan struct{})}
+	c.refuse = s.admitLocked(nc, listener)
 	c.st = &s.shards[s.connsTotal%counterShards].counters
 	s.conns[c] = struct{}{}
 	s.connsTotal++

@@ -269,7 +269,25 @@ func (s *session) deliver(m *Message, subQoS mqtt.QoS, rap bool, ids []uint32, r
 		return false
 	}
 	if s.q.n >= limit {
-		if s.c != nil || srv.QueuePolicy == DropNewest {
+		if c := s.c; c != nil {
+			// A connected client that takes nothing from its full queue
+			// for StuckTimeout is disconnected.
+			now := time.Now()
+			if c.fullSince.IsZero() {
+				c.fullSince = now
+			}
+			full := now.Sub(c.fullSince)
+			stuck := srv.stuckTimeout() > 0 && full >= srv.stuckTimeout()
+			s.dropped++
+			s.mu.Unlock()
+			st.drop(DropQueueFull)
+			if stuck {
+				c.logger().Warn("client stuck: its queue stayed full; disconnecting", "queued", limit, "for", full.Round(time.Second))
+				go c.terminate(mqtt.QuotaExceeded, "messages not taken for too long", DisconnectServer)
+			}
+			return false
+		}
+		if srv.QueuePolicy == DropNewest {
 			s.dropped++
 			s.mu.Unlock()
 			st.drop(DropQueueFull)
