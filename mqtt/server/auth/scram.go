@@ -37,7 +37,7 @@ const DefaultSCRAMIterations = 4096
 const (
 	scramSaltLen  = 16   // bytes of salt HashSCRAM draws, and of a fake salt
 	scramNonceLen = 18   // random bytes of a nonce, 24 characters of base64
-	maxSCRAMMsg   = 4096 // bytes: a longer SCRAM message is refused unread
+	maxSCRAMMsg   = 4096 // bytes: a longer SCRAM message is refused unparsed
 	maxSCRAMSalt  = 1024 // bytes of salt a credential or a server may give
 )
 
@@ -77,7 +77,7 @@ const (
 //
 // An unknown user cannot be told from a known one by the
 // server-first-message or by the time taken: it is given a salt derived
-// from its name and a secret drawn at process start (the same salt at
+// from its name and a secret drawn once per process (the same salt at
 // every attempt, of the length HashSCRAM draws) and DefaultSCRAMIterations,
 // and fails at the proof. A user whose credential has another iteration
 // count or salt length, or a name tried across a restart of the server,
