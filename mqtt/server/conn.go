@@ -451,7 +451,11 @@ func (c *conn) handshake() bool {
 			c.st.wrote(b, n, c.version == mqtt.V5)
 		}
 		srv.connectsRefused.Add(1)
-		c.logger().Info("CONNECT refused", "client", cp.ClientID, "code", code.String(), "reason", why)
+		l := c.logger()
+		if c.client == nil {
+			l = l.With("client", cp.ClientID) // else the logger names it
+		}
+		l.Info("CONNECT refused", "code", code.String(), "reason", why)
 		return false // [MQTT-3.2.2-5]
 	}
 
