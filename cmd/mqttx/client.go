@@ -16,6 +16,7 @@ import (
 
 	"github.com/mqttx/mqttx/mqtt"
 	"github.com/mqttx/mqttx/mqtt/packet"
+	"github.com/mqttx/mqttx/mqtt/server/auth"
 )
 
 // clientFlags are the connection flags shared by pub and sub, named as
@@ -38,6 +39,7 @@ type clientFlags struct {
 	insecure   bool
 	tls        bool
 	timeout    time.Duration
+	authMethod string
 }
 
 type multiFlag []string
@@ -63,6 +65,7 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.insecure, "insecure", false, "do not verify the broker's certificate")
 	fs.BoolVar(&f.tls, "tls", false, "use TLS with the system's CA certificates")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "limit for connecting and for each acknowledgement")
+	fs.StringVar(&f.authMethod, "auth-method", "", "MQTT 5 enhanced authentication: "+auth.SCRAMSHA256+" proves -u and -P without sending the password, and checks that the broker holds them")
 }
 
 func (f *clientFlags) userProperties() ([]packet.UserProperty, error) {
@@ -101,6 +104,10 @@ func dialClient(f *clientFlags, will *packet.Will) (*mqttClient, *packet.Connack
 	if v == 0 {
 		v = mqtt.V5
 	}
+	scram, err := f.scramClient(v)
+	if err != nil {
+		return nil, nil, err
+	}
 	addr, useTLS, err := f.address()
 	if err != nil {
 		return nil, nil, err
@@ -130,6 +137,12 @@ func dialClient(f *clientFlags, will *packet.Will) (*mqttClient, *packet.Connack
 	if f.password != "" {
 		connect.PasswordFlag = true
 	}
+	if scram != nil {
+		// The password is proven, never sent.
+		connect.Password, connect.PasswordFlag = nil, false
+		connect.Properties.AuthMethod = f.authMethod
+		connect.Properties.AuthData = scram.First()
+	}
 	if v == mqtt.V5 && f.expiry > 0 {
 		connect.Properties.SessionExpiry = uint32(f.expiry)
 	}
@@ -142,10 +155,20 @@ func dialClient(f *clientFlags, will *packet.Will) (*mqttClient, *packet.Connack
 	r := packet.NewReader(nc)
 	r.Version = v
 	r.MaxPacketSize = 256 << 20
-	p, err := r.ReadPacket()
-	if err != nil {
-		nc.Close()
-		return nil, nil, fmt.Errorf("waiting for CONNACK: %w", err)
+	var p packet.Packet
+	for {
+		if p, err = r.ReadPacket(); err != nil {
+			nc.Close()
+			return nil, nil, fmt.Errorf("waiting for CONNACK: %w", err)
+		}
+		a, ok := p.(*packet.Auth)
+		if !ok || scram == nil {
+			break
+		}
+		if err := c.continueAuth(scram, a, f.authMethod); err != nil {
+			nc.Close()
+			return nil, nil, err
+		}
 	}
 	ack, ok := p.(*packet.Connack)
 	if !ok {
@@ -161,12 +184,61 @@ func dialClient(f *clientFlags, will *packet.Will) (*mqttClient, *packet.Connack
 		}
 		return nil, ack, fmt.Errorf("connection refused: %s", msg)
 	}
+	if scram != nil {
+		// The broker accepted: it must also prove that it holds the
+		// user's credential, with its signature in the CONNACK.
+		if ack.Properties.AuthMethod != f.authMethod {
+			nc.Close()
+			return nil, ack, fmt.Errorf("CONNACK with Authentication Method %q, want %q", ack.Properties.AuthMethod, f.authMethod)
+		}
+		if err := scram.Verify(ack.Properties.AuthData); err != nil {
+			nc.Close()
+			return nil, ack, fmt.Errorf("the broker did not authenticate itself: %w", err)
+		}
+	}
 	nc.SetDeadline(time.Time{})
 	go c.read(r)
 	if f.keepAlive > 0 {
 		go c.ping(time.Duration(f.keepAlive) * time.Second)
 	}
 	return c, ack, nil
+}
+
+// scramClient returns the client side of the --auth-method exchange, nil
+// without --auth-method.
+func (f *clientFlags) scramClient(v mqtt.Version) (*auth.SCRAMClient, error) {
+	switch {
+	case f.authMethod == "":
+		return nil, nil
+	case f.authMethod != auth.SCRAMSHA256:
+		return nil, fmt.Errorf("--auth-method %q: the only method is %s", f.authMethod, auth.SCRAMSHA256)
+	case v != mqtt.V5:
+		return nil, errors.New("--auth-method needs MQTT 5 (-V 5)")
+	case f.username == "" || f.password == "":
+		return nil, fmt.Errorf("--auth-method %s needs a user name and a password (-u, -P)", f.authMethod)
+	}
+	sc, err := auth.NewSCRAMClient(f.username, f.password)
+	if err != nil {
+		return nil, fmt.Errorf("--auth-method %s: %w", f.authMethod, err)
+	}
+	return sc, nil
+}
+
+// continueAuth answers the broker's AUTH during CONNECT: a Continue
+// Authentication carrying the server-first-message gets the
+// client-final-message. SCRAM has that one round; a second is refused.
+func (c *mqttClient) continueAuth(sc *auth.SCRAMClient, a *packet.Auth, method string) error {
+	if a.ReasonCode != mqtt.ContinueAuthentication || a.Properties.AuthMethod != method {
+		return fmt.Errorf("AUTH %v with Authentication Method %q during CONNECT, want %v with %q", a.ReasonCode, a.Properties.AuthMethod, mqtt.ContinueAuthentication, method)
+	}
+	final, err := sc.Next(a.Properties.AuthData)
+	if err != nil {
+		return fmt.Errorf("authentication: %w", err)
+	}
+	out := &packet.Auth{ReasonCode: mqtt.ContinueAuthentication}
+	out.Properties.AuthMethod = method
+	out.Properties.AuthData = final
+	return packet.Write(c.nc, out, c.v)
 }
 
 func (f *clientFlags) address() (addr string, useTLS bool, err error) {

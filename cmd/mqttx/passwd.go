@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -16,17 +18,19 @@ import (
 )
 
 // passwd is "mqttx passwd": create or update a password file that both
-// mqttx and Mosquitto read.
+// mqttx and Mosquitto read, or with --scram a SCRAM-SHA-256 credentials
+// file ([auth.SCRAM]). A file of one kind is never edited as the other.
 func passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("passwd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	create := fs.Bool("c", false, "create the file (overwriting one that exists)")
 	del := fs.Bool("D", false, "delete the user instead of setting a password")
 	batch := fs.Bool("b", false, "take the password from the command line (otherwise the first line of standard input)")
-	iterations := fs.Int("iterations", auth.DefaultIterations, "PBKDF2 iterations of the $7$ hash")
+	iterations := fs.Int("iterations", 0, fmt.Sprintf("PBKDF2 iterations (default %d for a $7$ hash, %d with --scram)", auth.DefaultIterations, auth.DefaultSCRAMIterations))
 	useBcrypt := fs.Bool("bcrypt", false, "write a bcrypt hash instead (read by mqttx, not by Mosquitto)")
+	scram := fs.Bool("scram", false, "write SCRAM-SHA-256 credentials (for MQTT 5 enhanced authentication) instead of password hashes")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mqttx passwd [-c] [-D] [-b] [--iterations N] [--bcrypt] FILE USER [PASSWORD]")
+		fmt.Fprintln(stderr, "usage: mqttx passwd [-c] [-D] [-b] [--iterations N] [--bcrypt | --scram] FILE USER [PASSWORD]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -39,13 +43,17 @@ func passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *batch {
 		want = 3
 	}
-	if fs.NArg() != want || (*del && *batch) || (*del && *create) {
+	if fs.NArg() != want || (*del && *batch) || (*del && *create) || (*scram && *useBcrypt) {
 		fs.Usage()
 		return 2
 	}
 	file, user := fs.Arg(0), fs.Arg(1)
 	if user == "" || strings.ContainsAny(user, ":\r\n") {
 		fmt.Fprintln(stderr, "mqttx passwd: a user name may not be empty or hold ':' or a line break")
+		return 2
+	}
+	if *scram && (!utf8.ValidString(user) || strings.IndexFunc(user, unicode.IsControl) >= 0) {
+		fmt.Fprintln(stderr, "mqttx passwd: a SCRAM user name must be UTF-8 without control characters")
 		return 2
 	}
 	var lines []string
@@ -61,7 +69,19 @@ func passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	found := -1
 	for i, l := range lines {
-		if u, _, ok := strings.Cut(l, ":"); ok && u == user && !strings.HasPrefix(l, "#") {
+		if strings.HasPrefix(l, "#") || strings.TrimSpace(l) == "" {
+			continue
+		}
+		u, cred, ok := strings.Cut(l, ":")
+		if ok && strings.HasPrefix(cred, auth.SCRAMSHA256+"$") != *scram {
+			if *scram {
+				fmt.Fprintf(stderr, "mqttx passwd: %s:%d is not a SCRAM-SHA-256 credential; is %s a password file?\n", file, i+1, file)
+			} else {
+				fmt.Fprintf(stderr, "mqttx passwd: %s:%d is a SCRAM-SHA-256 credential; edit %s with --scram\n", file, i+1, file)
+			}
+			return 1
+		}
+		if ok && u == user {
 			found = i
 		}
 	}
@@ -89,11 +109,14 @@ func passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		var hash string
 		var err error
-		if *useBcrypt {
+		switch {
+		case *scram:
+			hash, err = auth.HashSCRAM(password, *iterations)
+		case *useBcrypt:
 			var b []byte
 			b, err = bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 			hash = string(b)
-		} else {
+		default:
 			hash, err = auth.HashPassword(password, *iterations)
 		}
 		if err != nil {

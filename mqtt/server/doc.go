@@ -47,10 +47,40 @@
 // specifications; the statement ids are cited in the code where each rule
 // is enforced.
 //
+// # MQTT 5
+//
+// Topic Aliases work both ways: clients may set up to TopicAliasMaximum of
+// their own, and the server assigns aliases on what it sends, up to the
+// client's Topic Alias Maximum (and OutboundAliases), reusing the least
+// recently assigned one when all are taken. Receive Maximum and Maximum
+// Packet Size are honoured in both directions. An [AuthMethod] hook
+// carries out enhanced authentication, an AUTH exchange before CONNACK
+// and re-authentication later; package mqtt/server/auth has SCRAM-SHA-256.
+// What the server offers (Maximum QoS, retained messages, wildcard and
+// shared subscriptions, subscription identifiers; see [Features] and
+// Server.Disable) is advertised in CONNACK and enforced with the
+// specification's reason codes. An [Authenticator] may redirect a client
+// (Server Reference with UseAnotherServer or ServerMoved);
+// [Client.DisconnectWith] and [Server.DisconnectWith] send DISCONNECT with
+// properties. Response Information, Reason Strings (OmitReasonStrings) and
+// Payload Format Indicator validation (ValidatePayloadFormat) are settings.
+//
+// # Protections
+//
+// Every limit has a safe default and can be turned off with a negative
+// value: MaxConnections, ConnectRate and ConnectRatePerIP (new
+// connections refused with CONNACK 0x97 and 0x9F), MessageRate (QoS 0
+// dropped, QoS 1 and 2 disconnected with 0x96 before they are
+// acknowledged), MaxSubscriptions, MaxTopicLength and MaxTopicLevels,
+// MaxRetainedMessages and MaxRetainedBytes, MaxUserProperties, the CONNECT
+// timeout, MaxInflight, MaxQueuedMessages with QueuePolicy, and
+// StuckTimeout, which disconnects a client whose queue stays full. Each
+// refusal is counted by [DropReason] and logged.
+//
 // # Hooks
 //
 // Applications extend the broker with values in Server.Hooks implementing
-// any of the small interfaces [Authenticator], [Authorizer],
+// any of the small interfaces [Authenticator], [AuthMethod], [Authorizer],
 // [PublishHook], [SubscribeHook], [UnsubscribeHook], [ConnectHook],
 // [DisconnectHook], [SessionExpiredHook], [DeliveredHook] and [AckedHook].
 // From Go code, [Server.Publish] publishes, [Server.Subscribe] subscribes

@@ -614,6 +614,12 @@ var ErrNotConnected = errors.New("mqtt/server: client not connected")
 // Disconnect ends a client's connection: an MQTT 5 client gets DISCONNECT
 // with code first. Its session stays, as after any disconnection.
 func (s *Server) Disconnect(clientID string, code mqtt.ReasonCode) error {
+	return s.DisconnectWith(clientID, &packet.Disconnect{ReasonCode: code})
+}
+
+// DisconnectWith is Disconnect with the whole DISCONNECT an MQTT 5 client
+// gets, properties included (see [Client.DisconnectWith]).
+func (s *Server) DisconnectWith(clientID string, d *packet.Disconnect) error {
 	s.init()
 	sess := s.session(clientID)
 	if sess == nil {
@@ -625,7 +631,7 @@ func (s *Server) Disconnect(clientID string, code mqtt.ReasonCode) error {
 	if c == nil {
 		return ErrNotConnected
 	}
-	c.terminate(code, "", DisconnectServer)
+	c.terminateWith(d, DisconnectServer)
 	return nil
 }
 
