@@ -15,10 +15,11 @@ import (
 	"github.com/mqttx/mqttx/mqtt/server/auth"
 )
 
-// access is what serve reloads on SIGHUP: the password file, the ACL file
-// and the TLS certificates, each optional.
+// access is what serve reloads on SIGHUP: the password file, the SCRAM
+// credentials file, the ACL file and the TLS certificates, each optional.
 type access struct {
 	passwords *auth.Passwords
+	scram     *auth.SCRAM
 	acl       *auth.ACL
 	tls       *tlsFiles
 	anonymous bool // --allow-anonymous
@@ -33,6 +34,11 @@ func loadAccess(c *serveConfig) (*access, error) {
 			return nil, err
 		}
 		a.passwords.Anonymous = a.allowAnonymous
+	}
+	if c.SCRAMFile != "" {
+		if a.scram, err = auth.LoadSCRAM(c.SCRAMFile); err != nil {
+			return nil, err
+		}
 	}
 	if c.ACLFile != "" {
 		if a.acl, err = auth.LoadACL(c.ACLFile); err != nil {
@@ -51,6 +57,9 @@ func loadAccess(c *serveConfig) (*access, error) {
 // or the anonymous policy alone) and the ACL.
 func (a *access) hooks() []server.Hook {
 	var hs []server.Hook
+	if a.scram != nil {
+		hs = append(hs, a.scram)
+	}
 	if a.passwords != nil {
 		hs = append(hs, a.passwords)
 	} else {
@@ -64,17 +73,26 @@ func (a *access) hooks() []server.Hook {
 
 // allowAnonymous is the anonymous policy: with --allow-anonymous every
 // listener takes clients without a user name; without it, only local ones
-// (loopback addresses and Unix sockets) do.
+// (loopback addresses and Unix sockets) do, and only when no credentials
+// are configured: a password or SCRAM file means every client proves who
+// it is, however it reaches the server (through a local proxy, say).
 func (a *access) allowAnonymous(c *server.Client) bool {
-	return a.anonymous || isLocalListener(c.Listener())
+	return a.anonymous || (a.passwords == nil && a.scram == nil && isLocalListener(c.Listener()))
 }
 
 // anonymousPolicy applies the anonymous policy when there is no password
-// file: a client with a user name is accepted as it is.
+// file. A client that completed the SCRAM method is through; one with a
+// user name is accepted as it is, unless a SCRAM file is configured, whose
+// users must prove their passwords with the method.
 type anonymousPolicy struct{ a *access }
 
 func (p anonymousPolicy) Authenticate(_ context.Context, c *server.Client, connect *packet.Connect, _ *packet.Connack) mqtt.ReasonCode {
-	if connect.UsernameFlag || p.a.allowAnonymous(c) {
+	switch {
+	case connect.Properties.AuthMethod != "":
+		return mqtt.Success // the server admits no method that did not succeed
+	case connect.UsernameFlag && p.a.scram != nil:
+		return mqtt.BadUserNameOrPassword
+	case connect.UsernameFlag || p.a.allowAnonymous(c):
 		return mqtt.Success
 	}
 	return mqtt.NotAuthorized
@@ -111,6 +129,7 @@ func (a *access) reload(log *slog.Logger) error {
 		fn   func() error
 	}{
 		{"password file", a.passwords != nil, func() error { return a.passwords.Reload() }},
+		{"SCRAM file", a.scram != nil, func() error { return a.scram.Reload() }},
 		{"ACL file", a.acl != nil, func() error { return a.acl.Reload() }},
 		{"TLS certificates", a.tls != nil, func() error { return a.tls.reload() }},
 	} {

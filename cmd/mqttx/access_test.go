@@ -81,11 +81,13 @@ func TestServePasswordAndACLFilesReload(t *testing.T) {
 	if err := alice.publish(&packet.Publish{Topic: "b/1", QoS: mqtt.QoS1}); err == nil || !strings.Contains(err.Error(), "not authorized") {
 		t.Errorf("denied publish: %v, want not authorized", err)
 	}
-	// Anonymous clients: allowed on this loopback listener.
-	if c, _, err := dialClient(clientFor(addr, "", ""), nil); err != nil {
-		t.Errorf("anonymous on loopback: %v", err)
-	} else {
-		c.disconnect()
+	// Anonymous clients: refused even on this loopback listener, as a
+	// password file is given.
+	if c, _, err := dialClient(clientFor(addr, "", ""), nil); err == nil || !strings.Contains(err.Error(), "not authorized") {
+		t.Errorf("anonymous on loopback with a password file: %v, want not authorized", err)
+		if err == nil {
+			c.disconnect()
+		}
 	}
 
 	// New password, new ACL, reload.
@@ -175,5 +177,56 @@ func TestIsLocalListener(t *testing.T) {
 		if got := isLocalListener(name); got != want {
 			t.Errorf("isLocalListener(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// serve with --scram-file: MQTT 5 clients prove their passwords with
+// SCRAM-SHA-256; a user name without the method, and anonymous clients,
+// are refused (but for --allow-anonymous); the file is reloaded on SIGHUP.
+func TestServeSCRAMFile(t *testing.T) {
+	dir := t.TempDir()
+	scramFile := filepath.Join(dir, "scram")
+	if code := passwd([]string{"--scram", "-c", "-b", scramFile, "carol", "secret"}, nil, &bytes.Buffer{}, os.Stderr); code != 0 {
+		t.Fatal("passwd --scram failed")
+	}
+	reload := make(chan struct{})
+	addrs, log := startServeReload(t, reload, "--listen", "tcp://127.0.0.1:0", "--scram-file", scramFile)
+	addr := addrs[0]
+	scram := func(user, pass string) error {
+		f := clientFor(addr, user, pass)
+		f.authMethod = "SCRAM-SHA-256"
+		c, _, err := dialClient(f, nil)
+		if err == nil {
+			c.disconnect()
+		}
+		return err
+	}
+	if err := scram("carol", "secret"); err != nil {
+		t.Fatalf("SCRAM with the right password: %v", err)
+	}
+	if err := scram("carol", "wrong"); err == nil {
+		t.Error("SCRAM with a wrong password accepted")
+	}
+	if _, _, err := dialClient(clientFor(addr, "carol", "secret"), nil); err == nil || !strings.Contains(err.Error(), "bad user name or password") {
+		t.Errorf("a user name and password without the method: %v, want bad user name or password", err)
+	}
+	if _, _, err := dialClient(clientFor(addr, "", ""), nil); err == nil || !strings.Contains(err.Error(), "not authorized") {
+		t.Errorf("anonymous with a SCRAM file: %v, want not authorized", err)
+	}
+
+	if code := passwd([]string{"--scram", "-b", scramFile, "dave", "pw2"}, nil, &bytes.Buffer{}, os.Stderr); code != 0 {
+		t.Fatal("passwd --scram failed")
+	}
+	reloadAndWait(t, reload, log, "SCRAM file", 1)
+	if err := scram("dave", "pw2"); err != nil {
+		t.Errorf("a user added before SIGHUP: %v", err)
+	}
+
+	// --allow-anonymous lets anonymous clients in beside SCRAM.
+	addrs, _ = startServeReload(t, make(chan struct{}), "--listen", "tcp://127.0.0.1:0", "--scram-file", scramFile, "--allow-anonymous")
+	if c, _, err := dialClient(clientFor(addrs[0], "", ""), nil); err != nil {
+		t.Errorf("anonymous with --allow-anonymous: %v", err)
+	} else {
+		c.disconnect()
 	}
 }

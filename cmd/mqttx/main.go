@@ -1,7 +1,9 @@
 // Command mqttx is the mqttx toolkit's command line.
 //
 //	mqttx decode [--version 3.1|3.1.1|5] [HEX ...]
-//	mqttx serve [--listen URL ...] [flags]
+//	mqttx serve [--config FILE] [--listen URL ...] [flags]
+//	mqttx config check FILE ...
+//	mqttx config print [FILE] [flags]
 //	mqttx pub -t TOPIC -m MESSAGE [flags]
 //	mqttx sub -t FILTER [flags]
 //	mqttx passwd [-c] [-D] [-b] FILE USER [PASSWORD]
@@ -16,8 +18,16 @@
 // (tcp://host:port, tls://host:port, ws://host:port/path,
 // wss://host:port/path or unix:///path; tcp://127.0.0.1:1883 by default)
 // until SIGINT or SIGTERM, then shuts it down gracefully; a second signal
-// closes every connection at once. "mqttx serve --help" lists its flags:
-// TLS certificates and identities, the server's limits, and logging.
+// closes every connection at once. Each setting (TLS certificates and
+// identities, password and ACL files, the server's limits and protections,
+// MQTT 5 features, logging) is a flag, an environment variable (MQTTX_…)
+// and a key of a YAML configuration file (--config or MQTTX_CONFIG); flags
+// override the environment, which overrides the file. "mqttx serve --help"
+// and docs/configuration.md list them, made from the table in config.go.
+//
+// config check reports every problem of a configuration file, each as
+// FILE:LINE:COL: message, with those of the password and ACL files it
+// names; config print prints the configuration serve would run with.
 //
 // pub and sub are MQTT clients in the manner of mosquitto_pub and
 // mosquitto_sub (-h, -p, -V, -q, -r, -u, -P, -D user properties, TLS with
@@ -48,8 +58,10 @@ func usage(w io.Writer) {
 
 commands:
   decode [--version 3.1|3.1.1|5] [HEX ...]   print the MQTT packets in HEX (or standard input)
-  serve [--listen URL ...] [flags]           run an MQTT broker (tcp://127.0.0.1:1883 by default);
+  serve [--config FILE] [flags]              run an MQTT broker (tcp://127.0.0.1:1883 by default);
                                              "mqttx serve --help" lists the flags
+  config check FILE ...                      report every problem of serve's configuration FILE
+  config print [FILE] [flags]                print the configuration serve would run with
   pub -t TOPIC -m MESSAGE [flags]            publish a message ("mqttx pub --help")
   sub -t FILTER [flags]                      print the messages of a subscription ("mqttx sub --help")
   passwd [-c] [-D] [-b] FILE USER [PASSWORD] create or update a password file
@@ -67,6 +79,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return decode(args[1:], stdin, stdout, stderr)
 	case "serve":
 		return serve(args[1:], stderr)
+	case "config":
+		return configCmd(args[1:], stdout, stderr)
 	case "pub":
 		return pub(args[1:], stdin, stdout, stderr)
 	case "sub":

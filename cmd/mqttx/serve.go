@@ -18,11 +18,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mqttx/mqttx/mqtt/packet"
 	"github.com/mqttx/mqttx/mqtt/server"
 )
 
-// serveConfig is the parsed command line of serve.
+// serveConfig is serve's configuration, put together from the defaults,
+// the configuration file, the environment and the flags (config_load.go)
+// after the table of settings (config.go).
 type serveConfig struct {
 	Listen          []listenURL
 	TLSCert         string
@@ -30,6 +31,7 @@ type serveConfig struct {
 	TLSClientCA     string
 	TLSIdentity     server.CertIdentity // 0 for none
 	PasswordFile    string
+	SCRAMFile       string
 	ACLFile         string
 	AllowAnonymous  bool
 	ShutdownTimeout time.Duration
@@ -38,10 +40,16 @@ type serveConfig struct {
 
 	// Server holds the limits and options; the command adds the Logger.
 	Server server.Server
+
+	// Where the configuration came from: the configuration file ("" for
+	// none), and the environment variables and flags that set a value.
+	ConfigFile string
+	FromEnv    []string
+	FromFlags  []string
 }
 
-// usageError is a command line mistake: serve exits 2 on it. The flag
-// package has printed those it found itself.
+// usageError is a command line or configuration mistake: serve exits 2 on
+// it. The flag package has printed those it found itself.
 type usageError struct {
 	err     error
 	printed bool
@@ -54,186 +62,39 @@ func usagef(format string, args ...any) error {
 	return usageError{err: fmt.Errorf(format, args...)}
 }
 
-// listenFlag collects the repeatable --listen.
-type listenFlag []listenURL
-
-func (f *listenFlag) String() string {
-	if f == nil {
-		return ""
-	}
-	s := make([]string, len(*f))
-	for i, l := range *f {
-		s[i] = l.URL
-	}
-	return strings.Join(s, ",")
-}
-
-func (f *listenFlag) Set(s string) error {
-	l, err := parseListen(s)
-	if err != nil {
-		return err
-	}
-	*f = append(*f, l)
-	return nil
-}
-
-// parseServeFlags parses serve's arguments. With -h or --help it prints the
-// usage to stderr and returns flag.ErrHelp; any other mistake is a
-// usageError.
+// parseServeFlags puts serve's configuration together from args, the
+// environment and the configuration file args or MQTTX_CONFIG name. With
+// -h or --help it prints the usage to stderr and returns flag.ErrHelp;
+// any other mistake is a usageError.
 func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
-	var c serveConfig
-	srv := &c.Server
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `usage: mqttx serve [flags]
-
-serve runs an MQTT 3.1, 3.1.1 and 5.0 broker on every --listen address
-until SIGINT or SIGTERM, then shuts down gracefully; a second signal closes
-every connection at once. Flags take one or two dashes. A limit left at 0
-takes the server's default, named in its description.
-
-flags:
-`)
-		fs.PrintDefaults()
-	}
-
-	var listen listenFlag
-	fs.Var(&listen, "listen", fmt.Sprintf("`URL` to serve MQTT on, repeatable: tcp://host:port, tls://host:port, ws://host:port[/path], wss://host:port[/path] (MQTT over WebSocket, path %s by default) or unix:///absolute/path (a stale socket file left there is replaced); http://host:port serves Prometheus /metrics and /healthz, not MQTT (default %s)", defaultWebSocketPath, defaultListen))
-	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate `file` (chain) for tls:// and wss:// listeners; required with them")
-	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key `file` for --tls-cert; required with tls:// and wss:// listeners")
-	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "PEM CA `file`: tls:// and wss:// clients must present a certificate it verifies")
-	identity := fs.String("tls-identity", "none", "take each client's user name from its verified TLS client certificate: none, cn (the subject's common name) or subject (the whole subject, as CN=name,O=org,C=country); needs --tls-client-ca, and clients without a certificate, on any listener, are then refused")
-	fs.StringVar(&c.PasswordFile, "password-file", "", "password `file` in mosquitto_passwd's format ($7$, $6$ or bcrypt hashes; made with mqttx passwd): every client with a user name must match it; reloaded on SIGHUP")
-	fs.StringVar(&c.ACLFile, "acl-file", "", "access control `file` in Mosquitto's acl_file format (user, topic read|write|readwrite|deny, pattern with %c and %u), applied to publish, subscribe, delivery, retained messages and wills; reloaded on SIGHUP")
-	fs.DurationVar(&srv.SysInterval, "sys-interval", 10*time.Second, "how often the $SYS/broker/... topics are published (0: never)")
-	fs.BoolVar(&c.AllowAnonymous, "allow-anonymous", false, "accept clients without a user name on every listener (without it, only on loopback addresses and Unix sockets)")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for connections to end before closing them (0: close them at once)")
-	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
-	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format` on standard error: text or json")
-
-	fs.DurationVar(&srv.ConnectTimeout, "connect-timeout", 0, fmt.Sprintf("time a new connection has to send CONNECT (0: server.DefaultConnectTimeout, %v)", server.DefaultConnectTimeout))
-	fs.DurationVar(&srv.WriteTimeout, "write-timeout", 0, fmt.Sprintf("time allowed for each write to a client before it is disconnected (0: server.DefaultWriteTimeout, %v)", server.DefaultWriteTimeout))
-	fs.IntVar(&srv.MaxPacketSize, "max-packet-size", 0, fmt.Sprintf("largest incoming packet in `bytes`, advertised to MQTT 5 clients (0: packet.DefaultMaxPacketSize, %d)", packet.DefaultMaxPacketSize))
-	keepAlive := fs.Uint("server-keepalive", 0, "Keep Alive in `seconds` imposed on MQTT 5 clients, at most 65535 (0: the client's own)")
-	fs.DurationVar(&srv.MaxSessionExpiry, "max-session-expiry", 0, "cap on the Session Expiry Interval MQTT 5 clients ask for (0: no cap)")
-	fs.DurationVar(&srv.PersistentSessionExpiry, "persistent-session-expiry", 0, "how long an MQTT 3.x CleanSession=0 session outlives its connection (0: until the client cleans it)")
-	fs.IntVar(&srv.MaxQueuedMessages, "max-queued", 0, fmt.Sprintf("`messages` queued per session (0: server.DefaultMaxQueuedMessages, %d)", server.DefaultMaxQueuedMessages))
-	policy := fs.String("queue-policy", "drop-newest", "what a full offline queue gives up: drop-newest or drop-oldest")
-	fs.BoolVar(&srv.QueueQoS0, "queue-qos0", false, "queue QoS 0 messages for offline persistent sessions too")
-	fs.DurationVar(&srv.QueueWait, "queue-wait", 0, fmt.Sprintf("how long a publisher waits for room in a connected subscriber's full queue before dropping the message for it (0: server.DefaultQueueWait, %v)", server.DefaultQueueWait))
-	fs.IntVar(&srv.MaxInflight, "max-inflight", 0, fmt.Sprintf("unacknowledged QoS 1 and 2 `messages` sent to a client (0: server.DefaultMaxInflight, %d)", server.DefaultMaxInflight))
-	receiveMax := fs.Uint("receive-maximum", 0, fmt.Sprintf("QoS 2 `messages` a client may have awaiting PUBREL, at most 65535, advertised to MQTT 5 clients (0: server.DefaultReceiveMaximum, %d)", server.DefaultReceiveMaximum))
-
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError{err: err, printed: true}
-	}
-	if fs.NArg() > 0 {
-		return nil, usagef("unexpected argument %q", fs.Arg(0))
-	}
-
-	c.Listen = listen
-	if len(c.Listen) == 0 {
-		l, err := parseListen(defaultListen)
-		if err != nil {
-			panic(err) // a constant
-		}
-		c.Listen = []listenURL{l}
-	}
-	needTLS, mqttListeners := false, 0
-	for _, l := range c.Listen {
-		needTLS = needTLS || l.TLS
-		if l.Scheme != "http" {
-			mqttListeners++
-		}
-	}
-	if mqttListeners == 0 {
-		return nil, usagef("no MQTT listener: http:// serves only /metrics and /healthz")
-	}
-	switch {
-	case needTLS && (c.TLSCert == "" || c.TLSKey == ""):
-		return nil, usagef("a tls:// or wss:// listener needs --tls-cert and --tls-key")
-	case !needTLS && (c.TLSCert != "" || c.TLSKey != "" || c.TLSClientCA != ""):
-		return nil, usagef("--tls-cert, --tls-key and --tls-client-ca need a tls:// or wss:// listener")
-	}
-	switch strings.ToLower(*identity) {
-	case "none":
-	case "cn":
-		c.TLSIdentity = server.CertCommonName
-	case "subject":
-		c.TLSIdentity = server.CertSubject
-	default:
-		return nil, usagef("--tls-identity %q: want none, cn or subject", *identity)
-	}
-	if c.TLSIdentity != 0 && c.TLSClientCA == "" {
-		return nil, usagef("--tls-identity %s needs --tls-client-ca", *identity)
-	}
-
-	switch strings.ToLower(*level) {
-	case "debug":
-		c.LogLevel = slog.LevelDebug
-	case "info":
-		c.LogLevel = slog.LevelInfo
-	case "warn", "warning":
-		c.LogLevel = slog.LevelWarn
-	case "error":
-		c.LogLevel = slog.LevelError
-	default:
-		return nil, usagef("--log-level %q: want debug, info, warn or error", *level)
-	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		return nil, usagef("--log-format %q: want text or json", c.LogFormat)
-	}
-	switch *policy {
-	case "drop-newest":
-		srv.QueuePolicy = server.DropNewest
-	case "drop-oldest":
-		srv.QueuePolicy = server.DropOldest
-	default:
-		return nil, usagef("--queue-policy %q: want drop-newest or drop-oldest", *policy)
-	}
-
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{
-		{"shutdown-timeout", c.ShutdownTimeout},
-		{"connect-timeout", srv.ConnectTimeout},
-		{"write-timeout", srv.WriteTimeout},
-		{"max-session-expiry", srv.MaxSessionExpiry},
-		{"persistent-session-expiry", srv.PersistentSessionExpiry},
-		{"queue-wait", srv.QueueWait},
-	} {
-		if d.v < 0 {
-			return nil, usagef("--%s %v: must not be negative", d.name, d.v)
-		}
-	}
-	for _, n := range []struct {
-		name   string
-		v, max int
-	}{
-		{"max-packet-size", srv.MaxPacketSize, packet.MaxVarint + 5},
-		{"max-queued", srv.MaxQueuedMessages, -1},
-		{"max-inflight", srv.MaxInflight, 65535},
-		{"server-keepalive", int(min(*keepAlive, 1<<20)), 65535},
-		{"receive-maximum", int(min(*receiveMax, 1<<20)), 65535},
-	} {
-		if n.v < 0 {
-			return nil, usagef("--%s %d: must not be negative", n.name, n.v)
-		}
-		if n.max >= 0 && n.v > n.max {
-			return nil, usagef("--%s %d: at most %d", n.name, n.v, n.max)
-		}
-	}
-	srv.ServerKeepAlive = uint16(*keepAlive)
-	srv.ReceiveMaximum = uint16(*receiveMax)
-	return &c, nil
+	c, _, err := loadConfig("serve", args, os.LookupEnv, stderr)
+	return c, err
 }
 
-// logger returns the logger the flags ask for, writing to w.
+// defaultConfig reports whether c is made of the defaults alone.
+func (c *serveConfig) defaultConfig() bool {
+	return c.ConfigFile == "" && len(c.FromEnv) == 0 && len(c.FromFlags) == 0
+}
+
+// sources says where c came from, for the log.
+func (c *serveConfig) sources() string {
+	var from []string
+	if c.ConfigFile != "" {
+		from = append(from, "file "+c.ConfigFile)
+	}
+	if len(c.FromEnv) > 0 {
+		from = append(from, "environment "+strings.Join(c.FromEnv, " "))
+	}
+	if len(c.FromFlags) > 0 {
+		from = append(from, "flags "+strings.Join(c.FromFlags, " "))
+	}
+	if len(from) == 0 {
+		return "defaults"
+	}
+	return strings.Join(from, "; ") + "; defaults for the rest"
+}
+
+// logger returns the logger the configuration asks for, writing to w.
 func (c *serveConfig) logger(w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogFormat == "json" {
@@ -242,14 +103,14 @@ func (c *serveConfig) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// runServe runs a broker as args say, logging to stderr, until ctx is
-// cancelled; it then shuts the broker down gracefully, closing the
-// connections still open after --shutdown-timeout, or at once when force
-// is cancelled. It calls ready, when not nil, with the bound address of
-// each --listen, in order, once they all accept connections. It returns
-// nil after a requested stop, flag.ErrHelp for -h, a usageError for a
-// command line mistake, and any other error when listening or serving
-// fails.
+// runServe runs a broker as args, the environment and the configuration
+// file say, logging to stderr, until ctx is cancelled; it then shuts the
+// broker down gracefully, closing the connections still open after
+// shutdown_timeout, or at once when force is cancelled. It calls ready,
+// when not nil, with the bound address of each listen URL, in order, once
+// they all accept connections. It returns nil after a requested stop,
+// flag.ErrHelp for -h, a usageError for a mistake in the command line or
+// the configuration, and any other error when listening or serving fails.
 func runServe(ctx, force context.Context, args []string, stderr io.Writer, ready func(addrs []net.Addr)) error {
 	return runServeReload(ctx, force, nil, args, stderr, ready)
 }
@@ -295,11 +156,13 @@ func runServeReload(ctx, force context.Context, reload <-chan struct{}, args []s
 
 	errc := make(chan error, len(eps))
 	addrs := make([]net.Addr, len(eps))
+	log.Info("configuration", "from", c.sources())
 	for i, e := range eps {
 		go func() { errc <- e.serve(srv) }()
 		addrs[i] = e.ln.Addr()
 		log.Info("listening", "url", c.Listen[i].URL, "addr", addrs[i].String())
 	}
+	c.logAccess(log)
 	if ready != nil {
 		ready(addrs)
 	}
@@ -361,9 +224,33 @@ wait:
 	return serveErr
 }
 
+// logAccess logs who may connect where the configuration lets every
+// client in: with no configuration at all, one line saying where serve
+// serves; a warning for each MQTT listener open beyond this machine with
+// nothing to check clients (no password file, no client certificates).
+func (c *serveConfig) logAccess(log *slog.Logger) {
+	if c.defaultConfig() {
+		log.Info(fmt.Sprintf("no configuration given; serving on %s (this machine only; no password file, so every client is accepted, with or without a user name)", c.Listen[0].URL))
+		return
+	}
+	if c.PasswordFile != "" || c.SCRAMFile != "" || c.TLSIdentity != 0 {
+		return
+	}
+	for _, l := range c.Listen {
+		switch {
+		case l.Scheme == "http" || l.Scheme == "unix" || isLocalListener(l.Address), l.TLS && c.TLSClientCA != "":
+		case c.AllowAnonymous:
+			log.Warn("no password file and allow_anonymous: every client is accepted on this listener", "url", l.URL)
+		default:
+			log.Warn("no password file: a client that sends a user name is accepted on this listener with any password", "url", l.URL)
+		}
+	}
+}
+
 // serve is the serve command: runServe stopped by SIGINT or SIGTERM, and
 // forced by a second one; SIGHUP reloads the password file, the ACL file
-// and the TLS certificates. It returns the exit code.
+// and the TLS certificates (named by the flags, the environment or the
+// configuration file alike). It returns the exit code.
 func serve(args []string, stderr io.Writer) int {
 	sigc := make(chan os.Signal, 2)
 	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
@@ -407,7 +294,9 @@ func serve(args []string, stderr io.Writer) int {
 		return 0
 	case errors.As(err, &uerr):
 		if !uerr.printed {
-			fmt.Fprintln(stderr, "mqttx serve:", err)
+			for line := range strings.SplitSeq(err.Error(), "\n") {
+				fmt.Fprintln(stderr, "mqttx serve:", line)
+			}
 		}
 		return 2
 	}

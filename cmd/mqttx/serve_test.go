@@ -169,7 +169,7 @@ func TestParseServeFlagsErrors(t *testing.T) {
 	}{
 		{[]string{"--listen", "ftp://127.0.0.1:0"}, `unknown scheme "ftp"`},
 		{[]string{"--listen", "wss://127.0.0.1:0"}, "needs --tls-cert and --tls-key"},
-		{[]string{"--listen", "ws://127.0.0.1:0", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "need a tls:// or wss:// listener"},
+		{[]string{"--listen", "ws://127.0.0.1:0", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, `--tls-cert "c.pem": no tls:// or wss:// listener uses it`},
 		{[]string{"--tls-identity", "cn"}, "--tls-identity cn needs --tls-client-ca"},
 		{[]string{"--listen", "tls://127.0.0.1:0", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-identity", "subject"}, "needs --tls-client-ca"},
 		{[]string{"--tls-identity", "email"}, `--tls-identity "email": want none, cn or subject`},
@@ -177,7 +177,7 @@ func TestParseServeFlagsErrors(t *testing.T) {
 		{[]string{"--listen", "tls://127.0.0.1:0"}, "needs --tls-cert and --tls-key"},
 		{[]string{"--listen", "tls://127.0.0.1:0", "--tls-cert", "c.pem"}, "needs --tls-cert and --tls-key"},
 		{[]string{"--listen", "tls://127.0.0.1:0", "--tls-key", "k.pem", "--tls-client-ca", "ca.pem"}, "needs --tls-cert and --tls-key"},
-		{[]string{"--tls-cert", "c.pem", "--tls-key", "k.pem"}, "need a tls:// or wss:// listener"},
+		{[]string{"--tls-cert", "c.pem", "--tls-key", "k.pem"}, `--tls-key "k.pem": no tls:// or wss:// listener uses it`},
 		{[]string{"--queue-policy", "drop-all"}, "--queue-policy"},
 		{[]string{"--log-level", "trace"}, "--log-level"},
 		{[]string{"--log-format", "xml"}, "--log-format"},
@@ -189,7 +189,12 @@ func TestParseServeFlagsErrors(t *testing.T) {
 		{[]string{"--max-queued", "-5"}, "must not be negative"},
 		{[]string{"--connect-timeout", "-1s"}, "must not be negative"},
 		{[]string{"--shutdown-timeout", "-1s"}, "must not be negative"},
-		{[]string{"--write-timeout", "soon"}, "invalid value"},
+		{[]string{"--write-timeout", "soon"}, `--write-timeout "soon": want a duration`},
+		{[]string{"--server-keepalive", "-1"}, "--server-keepalive -1: must not be negative"},
+		{[]string{"--max-connections", "lots"}, `--max-connections "lots": want an integer`},
+		{[]string{"--max-qos", "3"}, `--max-qos "3": want 0, 1 or 2`},
+		{[]string{"--allow-anonymous=maybe"}, `--allow-anonymous "maybe": want true or false`},
+		{[]string{"--config", "/nonexistent/mqttx.yaml"}, "/nonexistent/mqttx.yaml: cannot read it: no such file or directory"},
 		{[]string{"--no-such-flag"}, "not defined"},
 		{[]string{"tcp://127.0.0.1:0"}, "unexpected argument"},
 	}
@@ -211,7 +216,9 @@ func TestServeUsage(t *testing.T) {
 		"listen", "tls-cert", "tls-key", "tls-client-ca", "tls-identity", "shutdown-timeout", "log-level", "log-format",
 		"connect-timeout", "write-timeout", "max-packet-size", "server-keepalive", "max-session-expiry",
 		"persistent-session-expiry", "max-queued", "queue-policy", "queue-qos0", "queue-wait",
-		"max-inflight", "receive-maximum",
+		"max-inflight", "receive-maximum", "config", "password-file", "acl-file", "allow-anonymous",
+		"max-connections", "connect-rate-per-ip", "message-rate", "stuck-timeout", "topic-alias-maximum",
+		"max-qos", "retain-available", "subscription-identifiers",
 	} {
 		if !strings.Contains(stderr.String(), "-"+name+" ") && !strings.Contains(stderr.String(), "-"+name+"\n") {
 			t.Errorf("mqttx serve --help does not list --%s", name)
