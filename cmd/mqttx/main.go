@@ -6,7 +6,7 @@
 //	mqttx config print [FILE] [flags]
 //	mqttx pub -t TOPIC -m MESSAGE [flags]
 //	mqttx sub -t FILTER [flags]
-//	mqttx passwd [-c] [-D] [-b] FILE USER [PASSWORD]
+//	mqttx passwd [--scram] [-c] [-D] [-b] FILE USER [PASSWORD]
 //	mqttx version
 //
 // decode reads MQTT packets given as hexadecimal (from the arguments, or
@@ -31,8 +31,10 @@
 //
 // pub and sub are MQTT clients in the manner of mosquitto_pub and
 // mosquitto_sub (-h, -p, -V, -q, -r, -u, -P, -D user properties, TLS with
-// --cafile, --cert and --key), built on this module's codec. passwd writes
-// password files in Mosquitto's format, read by mqttx and Mosquitto alike.
+// --cafile, --cert and --key, --auth-method SCRAM-SHA-256), built on this
+// module's codec. passwd writes password files in Mosquitto's format, read
+// by mqttx and Mosquitto alike, and with --scram SCRAM-SHA-256 credentials
+// files for serve --scram-file.
 package main
 
 import (
@@ -64,7 +66,9 @@ commands:
   config print [FILE] [flags]                print the configuration serve would run with
   pub -t TOPIC -m MESSAGE [flags]            publish a message ("mqttx pub --help")
   sub -t FILTER [flags]                      print the messages of a subscription ("mqttx sub --help")
-  passwd [-c] [-D] [-b] FILE USER [PASSWORD] create or update a password file
+  passwd [--scram] [-c] [-D] [-b] FILE USER [PASSWORD]
+                                             create or update a password file
+                                             (--scram: a SCRAM-SHA-256 credentials file)
   version                                    print the version and the commit it was built from
 `)
 }
