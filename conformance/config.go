@@ -49,6 +49,10 @@ type Profile struct {
 	// DeniedTopic is a topic the suite's client may neither publish nor
 	// subscribe to; the authorization checks are skipped without it.
 	DeniedTopic string `yaml:"deniedTopic"`
+	// SCRAM is a user of the broker's SCRAM-SHA-256 enhanced
+	// authentication (MQTT 5); the enhanced authentication checks are
+	// skipped without it.
+	SCRAM SCRAMCredentials `yaml:"scram"`
 	// Behaviour records choices the specifications leave to the broker.
 	Behaviour Behaviour `yaml:"behaviour"`
 	// Disable lists capabilities to treat as absent whatever discovery
@@ -58,6 +62,13 @@ type Profile struct {
 	// ("300ms", "5s").
 	Silence string `yaml:"silence"`
 	Wait    string `yaml:"wait"`
+}
+
+// SCRAMCredentials are a user name and password the broker accepts
+// through the SCRAM-SHA-256 Authentication Method.
+type SCRAMCredentials struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
 }
 
 // Behaviour records what a broker does where the specifications allow

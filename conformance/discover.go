@@ -38,6 +38,7 @@ const (
 	CapMultipleCopy  Capability = "overlap-multiple-copies"  // profile: behaviour.overlappingCopies multiple
 	CapMaxPacketSize Capability = "max-packet-size"          // MQTT 5: announces a Maximum Packet Size below 1 MiB
 	CapReceiveMax    Capability = "receive-maximum"          // MQTT 5: announces a Receive Maximum below 100
+	CapSCRAM         Capability = "scram-sha-256"            // profile: scram credentials (MQTT 5 enhanced authentication)
 )
 
 // Capabilities is what discovery found, per protocol version ("v5",
@@ -136,6 +137,10 @@ func (c *Capabilities) Has(n Capability, v mqtt.Version) (bool, string) {
 	case CapBadAuth:
 		if c.profile.BadUsername == "" && c.profile.BadPassword == "" {
 			return no("profile declares no refused credentials (badUsername/badPassword)")
+		}
+	case CapSCRAM:
+		if c.profile.SCRAM.Username == "" || c.profile.SCRAM.Password == "" {
+			return no("profile declares no SCRAM-SHA-256 credentials (scram: {username, password})")
 		}
 	case CapDenied:
 		if c.profile.DeniedTopic == "" {

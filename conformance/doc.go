@@ -32,8 +32,9 @@
 // maximum, receive maximum, maximum packet size, server keep alive,
 // session expiry, client identifier and topic length limits. A check
 // needing what the broker lacks is skipped with the reason. The Profile
-// (YAML) declares credentials, refused credentials, a denied topic and
-// behaviours the specifications leave open.
+// (YAML) declares credentials, refused credentials, a denied topic, the
+// credentials of a SCRAM-SHA-256 user for the enhanced authentication
+// checks, and behaviours the specifications leave open.
 //
 // # Failures and coverage
 //

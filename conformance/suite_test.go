@@ -16,6 +16,7 @@ import (
 	"github.com/mqttx/mqttx/mqtt"
 	"github.com/mqttx/mqttx/mqtt/packet"
 	"github.com/mqttx/mqttx/mqtt/server"
+	"github.com/mqttx/mqttx/mqtt/server/auth"
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
 )
@@ -27,11 +28,28 @@ name: mqttx (in-process)
 badUsername: mqttcheck-bad
 badPassword: wrong
 deniedTopic: mqttcheck-denied/topic
+scram:
+  username: mqttcheck-scram
+  password: scram-secret
 behaviour:
   willOnTakeover: true
   queueQoS0Offline: false
   overlappingCopies: single
 `
+
+// scramUser and scramPassword are the profile's SCRAM-SHA-256 user, whom
+// the in-process broker's SCRAM method knows.
+const scramUser, scramPassword = "mqttcheck-scram", "scram-secret"
+
+// scramMethod is the in-process broker's SCRAM-SHA-256 method, with the
+// profile's SCRAM user.
+func scramMethod() (*auth.SCRAM, error) {
+	cred, err := auth.HashSCRAM(scramPassword, 0)
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewSCRAM(strings.NewReader(scramUser+":"+cred+"\n"), "in-process SCRAM credentials")
+}
 
 // refuser refuses the profile's bad user name and denies every topic under
 // mqttcheck-denied/.
@@ -60,7 +78,11 @@ func TestConformance(t *testing.T) {
 		if err := yamlProfile(&cfg); err != nil {
 			t.Fatal(err)
 		}
-		srv := &server.Server{Hooks: []server.Hook{refuser{}}, Logger: logger()}
+		scram, err := scramMethod()
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &server.Server{Hooks: []server.Hook{refuser{}, scram}, Logger: logger()}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
