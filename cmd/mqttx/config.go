@@ -284,7 +284,7 @@ var settings = []*setting{
 	},
 	{
 		key: "message_burst", kind: kindInt, section: secProtect, def: "0", meta: "messages",
-		help:  "PUBLISH packets a client may send at once above {message_rate}; used only with it (0: the server's default)",
+		help:  "PUBLISH packets a client may send at once above {message_rate}; used only with it (0: the rate, at least 1)",
 		field: func(c *serveConfig) any { return &c.Server.MessageBurst },
 	},
 	{
@@ -309,7 +309,7 @@ var settings = []*setting{
 	},
 	{
 		key: "max_retained_bytes", kind: kindInt, section: secProtect, def: "0", zero: fmt.Sprint(server.DefaultMaxRetainedBytes), negOff: true, meta: "bytes",
-		help:  fmt.Sprintf("topic and payload bytes of the retained messages kept, enforced like {max_retained_messages} (0: server.DefaultMaxRetainedBytes, %d; negative: no limit)", server.DefaultMaxRetainedBytes),
+		help:  fmt.Sprintf("payload bytes of the retained messages kept (as $SYS and /metrics count them), enforced like {max_retained_messages} (0: server.DefaultMaxRetainedBytes, %d; negative: no limit)", server.DefaultMaxRetainedBytes),
 		field: func(c *serveConfig) any { return &c.Server.MaxRetainedBytes },
 	},
 	{

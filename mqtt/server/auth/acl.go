@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync/atomic"
 
 	"github.com/mqttx/mqttx/mqtt/server"
 	"github.com/mqttx/mqttx/mqtt/topic"
@@ -33,8 +32,7 @@ import (
 // holding them) is skipped for that client, as is a %u pattern for a
 // client without a user name. Anything not allowed is denied.
 type ACL struct {
-	path  string
-	rules atomic.Pointer[aclRules]
+	rules ruleFile[aclRules]
 }
 
 type aclRules struct {
@@ -58,8 +56,8 @@ const (
 
 // LoadACL reads the ACL file at path.
 func LoadACL(path string) (*ACL, error) {
-	a := &ACL{path: path}
-	if err := a.Reload(); err != nil {
+	a := newACL()
+	if err := a.rules.load(path); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -68,28 +66,18 @@ func LoadACL(path string) (*ACL, error) {
 // NewACL returns an authorizer for the ACL file read from r; name is used
 // in error messages. Reload has no file to read.
 func NewACL(r io.Reader, name string) (*ACL, error) {
-	rules, err := parseACL(r, name)
-	if err != nil {
+	a := newACL()
+	if err := a.rules.read(r, name); err != nil {
 		return nil, err
 	}
-	a := new(ACL)
-	a.rules.Store(rules)
 	return a, nil
 }
 
+func newACL() *ACL { return &ACL{rules: ruleFile[aclRules]{what: "ACL", parse: parseACL}} }
+
 // Reload reads the ACL file again and, when it is valid, replaces the
 // rules atomically; on an error the rules loaded before stay in force.
-func (a *ACL) Reload() error {
-	if a.path == "" {
-		return errors.New("auth: ACL was not loaded from a path")
-	}
-	rules, err := parseFile(a.path, parseACL)
-	if err != nil {
-		return err
-	}
-	a.rules.Store(rules)
-	return nil
-}
+func (a *ACL) Reload() error { return a.rules.reload() }
 
 // CheckACL reads an ACL file and reports every problem in it, each as a
 // *LineError joined with errors.Join.
@@ -98,8 +86,8 @@ func CheckACL(r io.Reader, name string) error {
 	return err
 }
 
-func parseACL(r io.Reader, name string) (*aclRules, error) {
-	rules := &aclRules{users: make(map[string][]aclEntry)}
+func parseACL(r io.Reader, name string) (aclRules, error) {
+	rules := aclRules{users: make(map[string][]aclEntry)}
 	var errs []error
 	user, inUser := "", false
 	sc := bufio.NewScanner(r)
@@ -143,7 +131,7 @@ func parseACL(r io.Reader, name string) (*aclRules, error) {
 		errs = append(errs, fmt.Errorf("%s: %w", name, err))
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return aclRules{}, errors.Join(errs...)
 	}
 	return rules, nil
 }
@@ -188,7 +176,7 @@ func (a *ACL) Authorize(c *server.Client, acc server.Access, name string) bool {
 // client identifier may have access acc to name (a topic name, or a
 // filter for AccessSubscribe).
 func (a *ACL) Allowed(username, clientID string, acc server.Access, name string) bool {
-	rules := a.rules.Load()
+	rules := a.rules.get()
 	if rules == nil {
 		return false
 	}

@@ -12,11 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -44,14 +42,13 @@ type Passwords struct {
 	// (for example: anonymous on a local listener only).
 	Anonymous func(c *server.Client) bool
 
-	path  string
-	users atomic.Pointer[map[string]string]
+	users ruleFile[map[string]string]
 }
 
 // LoadPasswords reads the password file at path.
 func LoadPasswords(path string) (*Passwords, error) {
-	p := &Passwords{path: path}
-	if err := p.Reload(); err != nil {
+	p := newPasswords()
+	if err := p.users.load(path); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -60,43 +57,24 @@ func LoadPasswords(path string) (*Passwords, error) {
 // NewPasswords returns an authenticator for the password file read from r;
 // name is used in error messages. Reload has no file to read.
 func NewPasswords(r io.Reader, name string) (*Passwords, error) {
-	users, err := ParsePasswords(r, name)
-	if err != nil {
+	p := newPasswords()
+	if err := p.users.read(r, name); err != nil {
 		return nil, err
 	}
-	p := new(Passwords)
-	p.users.Store(&users)
 	return p, nil
+}
+
+func newPasswords() *Passwords {
+	return &Passwords{users: ruleFile[map[string]string]{what: "password file", parse: ParsePasswords}}
 }
 
 // Reload reads the password file again and, when it is valid, replaces the
 // users atomically; on an error the users loaded before stay in force.
-func (p *Passwords) Reload() error {
-	if p.path == "" {
-		return errors.New("auth: password file was not loaded from a path")
-	}
-	users, err := parseFile(p.path, ParsePasswords)
-	if err != nil {
-		return err
-	}
-	p.users.Store(&users)
-	return nil
-}
-
-// parseFile opens path and parses it with parse.
-func parseFile[T any](path string, parse func(io.Reader, string) (T, error)) (T, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		var zero T
-		return zero, fmt.Errorf("auth: %w", err)
-	}
-	defer f.Close()
-	return parse(f, path)
-}
+func (p *Passwords) Reload() error { return p.users.reload() }
 
 // Len returns the number of users.
 func (p *Passwords) Len() int {
-	if u := p.users.Load(); u != nil {
+	if u := p.users.get(); u != nil {
 		return len(*u)
 	}
 	return 0
@@ -176,7 +154,7 @@ func (p *Passwords) Authenticate(_ context.Context, c *server.Client, connect *p
 		return mqtt.NotAuthorized
 	}
 	var hash string
-	if u := p.users.Load(); u != nil {
+	if u := p.users.get(); u != nil {
 		hash = (*u)[connect.Username]
 	}
 	if hash == "" {

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -83,8 +82,7 @@ const (
 // count or salt length, or a name tried across a restart of the server,
 // can still be told apart.
 type SCRAM struct {
-	path  string
-	users atomic.Pointer[map[string]*scramCred]
+	users ruleFile[map[string]*scramCred]
 
 	nonce func() string // the server's part of the nonce; tests set it
 }
@@ -100,8 +98,8 @@ type scramCred struct {
 
 // LoadSCRAM reads the credentials file at path.
 func LoadSCRAM(path string) (*SCRAM, error) {
-	s := &SCRAM{path: path}
-	if err := s.Reload(); err != nil {
+	s := newSCRAM()
+	if err := s.users.load(path); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -110,34 +108,26 @@ func LoadSCRAM(path string) (*SCRAM, error) {
 // NewSCRAM returns a SCRAM method for the credentials file read from r;
 // name is used in error messages. Reload has no file to read.
 func NewSCRAM(r io.Reader, name string) (*SCRAM, error) {
-	users, err := parseSCRAM(r, name)
-	if err != nil {
+	s := newSCRAM()
+	if err := s.users.read(r, name); err != nil {
 		return nil, err
 	}
-	s := new(SCRAM)
-	s.users.Store(&users)
 	return s, nil
+}
+
+func newSCRAM() *SCRAM {
+	return &SCRAM{users: ruleFile[map[string]*scramCred]{what: "SCRAM credentials file", parse: parseSCRAM}}
 }
 
 // Reload reads the credentials file again and, when it is valid, replaces
 // the users atomically; on an error the users loaded before stay in force
 // and every malformed line is reported, each as a *LineError joined with
 // errors.Join.
-func (s *SCRAM) Reload() error {
-	if s.path == "" {
-		return errors.New("auth: SCRAM credentials were not loaded from a path")
-	}
-	users, err := parseFile(s.path, parseSCRAM)
-	if err != nil {
-		return err
-	}
-	s.users.Store(&users)
-	return nil
-}
+func (s *SCRAM) Reload() error { return s.users.reload() }
 
 // Len returns the number of users.
 func (s *SCRAM) Len() int {
-	if u := s.users.Load(); u != nil {
+	if u := s.users.get(); u != nil {
 		return len(*u)
 	}
 	return 0
@@ -433,7 +423,7 @@ func (x *scramExchange) first(data []byte) ([]byte, mqtt.ReasonCode) {
 	// The fake credential is made for every user, so that a known one
 	// takes no less time than an unknown one.
 	x.user, x.cred = user, fakeSCRAMCred(user)
-	if u := x.s.users.Load(); u != nil {
+	if u := x.s.users.get(); u != nil {
 		if c := (*u)[user]; c != nil {
 			x.cred, x.known = c, true
 		}
