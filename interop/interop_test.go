@@ -916,8 +916,12 @@ func pahoConnect(t *testing.T, clientID, pass string, msgs chan<- *paho.Publish)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
+	// Keep Alive 0: the client's pinger sends its first PINGREQ at once,
+	// from its own goroutine, and over TLS (where a packet's header and
+	// body are separate writes) it can land inside the SUBSCRIBE being
+	// written, which the broker then rightly refuses as malformed.
 	ack, err := c.Connect(ctx, &paho.Connect{
-		ClientID: clientID, CleanStart: true, KeepAlive: 30,
+		ClientID: clientID, CleanStart: true, KeepAlive: 0,
 		Username: user, UsernameFlag: true, Password: []byte(pass), PasswordFlag: true,
 	})
 	if err != nil {
